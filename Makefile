@@ -1,0 +1,50 @@
+# ledgerlearn — every target sets up what it needs, idempotently and quietly.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES :=
+
+.PHONY: setup demo test lint typecheck contracts contracts-check bench clean
+
+setup: $(VENV)/.installed node_modules/.installed apt
+
+# Debian packages the project needs (none yet); installed only when missing.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing ledgerlearn into $(VENV)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "installing the contract toolchain (npm ci)"
+	@npm ci --silent --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund
+	@touch $@
+
+contracts: node_modules/.installed
+	@node scripts/compile-contracts.mjs
+
+contracts-check: node_modules/.installed
+	@node scripts/compile-contracts.mjs --check
+
+lint: $(VENV)/.installed
+	@$(BIN)/ruff check src tests benchmarks
+	@$(BIN)/ruff format --check src tests benchmarks
+	@$(BIN)/mypy
+
+test: setup contracts-check lint
+	@$(BIN)/pytest -q
+
+demo: setup
+	@$(BIN)/ledgerlearn demo
+
+bench: setup
+	@$(BIN)/python benchmarks/bench_foundation.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

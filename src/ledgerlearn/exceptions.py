@@ -1,0 +1,253 @@
+"""Exceptions: one root, one base per layer, and a leaf per thing that can go wrong.
+
+Every error ledgerlearn raises derives from :class:`LedgerLearnError`. An error that is also
+a ``ValueError`` or ``LookupError`` in meaning inherits that too, so callers can catch it
+either way. Each class carries an :class:`~ledgerlearn.exit_codes.ExitCode`, which the CLI
+turns into a process exit status and a one-line remedy.
+
+The tree::
+
+    LedgerLearnError
+    ├── ConfigError (ValueError)
+    ├── LedgerError
+    │   ├── ChainUnavailableError            the RPC endpoint does not answer
+    │   ├── AnvilNotFoundError               devnet back end without the anvil binary
+    │   ├── ChainIdMismatchError (ValueError) the chain is not the manifest's chain
+    │   ├── ArtifactError
+    │   │   ├── ArtifactNotFoundError (LookupError)
+    │   │   └── StaleArtifactError           a contract source changed, artifact not rebuilt
+    │   ├── ManifestError
+    │   │   ├── ManifestNotFoundError (LookupError)
+    │   │   ├── InvalidManifestError (ValueError)
+    │   │   └── ManifestCodeMismatchError    code at an address is not the artifact's
+    │   ├── TransactionError
+    │   │   ├── TransactionTimeoutError      no receipt before the deadline
+    │   │   ├── TransactionFailedError       reverted with no reason we can decode
+    │   │   └── ContractRevertError          reverted with a Solidity error; subclasses are
+    │   │       └── <SolidityErrorName>      made per custom error, e.g. LedgerTokenCapExceeded
+    │   └── EventCursorError
+    ├── StorageError
+    │   ├── InvalidCidError (ValueError)
+    │   ├── ContentNotFoundError (LookupError)
+    │   └── ContentCorruptedError            stored bytes do not hash to their CID
+    └── IdentityError
+        ├── InvalidDidError (ValueError)
+        ├── UnsupportedDidMethodError (ValueError)
+        ├── InvalidKeyError (ValueError)
+        ├── KeystoreError
+        │   └── KeystorePasswordError (ValueError)
+        └── SignatureError
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ledgerlearn.exit_codes import ExitCode
+
+__all__ = [
+    "AnvilNotFoundError",
+    "ArtifactError",
+    "ArtifactNotFoundError",
+    "ChainIdMismatchError",
+    "ChainUnavailableError",
+    "ConfigError",
+    "ContentCorruptedError",
+    "ContentNotFoundError",
+    "ContractRevertError",
+    "EventCursorError",
+    "IdentityError",
+    "InvalidCidError",
+    "InvalidDidError",
+    "InvalidKeyError",
+    "InvalidManifestError",
+    "KeystoreError",
+    "KeystorePasswordError",
+    "LedgerError",
+    "LedgerLearnError",
+    "ManifestCodeMismatchError",
+    "ManifestError",
+    "ManifestNotFoundError",
+    "SignatureError",
+    "StaleArtifactError",
+    "StorageError",
+    "TransactionError",
+    "TransactionFailedError",
+    "TransactionTimeoutError",
+    "UnsupportedDidMethodError",
+]
+
+
+class LedgerLearnError(Exception):
+    """Root of every error ledgerlearn raises."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+
+
+class ConfigError(LedgerLearnError, ValueError):
+    """The configuration (``ledgerlearn.toml`` or ``LEDGERLEARN_*``) is invalid."""
+
+    exit_code = ExitCode.CONFIG
+
+
+# --- ledger -----------------------------------------------------------------------------
+
+
+class LedgerError(LedgerLearnError):
+    """Base of errors talking to an EVM chain."""
+
+    exit_code = ExitCode.CHAIN
+
+
+class ChainUnavailableError(LedgerError):
+    """The chain's JSON-RPC endpoint cannot be reached or does not answer."""
+
+    exit_code = ExitCode.CHAIN_UNAVAILABLE
+
+
+class AnvilNotFoundError(LedgerError):
+    """The devnet back end needs the anvil binary and it is not installed."""
+
+    exit_code = ExitCode.ANVIL_MISSING
+
+
+class ChainIdMismatchError(LedgerError, ValueError):
+    """The connected chain is not the chain a manifest or setting names."""
+
+    exit_code = ExitCode.CHAIN_MISMATCH
+
+
+class ArtifactError(LedgerError):
+    """Base of errors about compiled contract artifacts."""
+
+    exit_code = ExitCode.ARTIFACT
+
+
+class ArtifactNotFoundError(ArtifactError, LookupError):
+    """No compiled artifact exists for the named contract."""
+
+
+class StaleArtifactError(ArtifactError):
+    """A contract source changed after its artifact was compiled."""
+
+
+class ManifestError(LedgerError):
+    """Base of errors about deployment manifests."""
+
+    exit_code = ExitCode.MANIFEST
+
+
+class ManifestNotFoundError(ManifestError, LookupError):
+    """The deployment manifest file does not exist."""
+
+
+class InvalidManifestError(ManifestError, ValueError):
+    """The deployment manifest is malformed or lacks a required contract."""
+
+
+class ManifestCodeMismatchError(ManifestError):
+    """The code deployed at a manifest address is not the artifact the manifest names."""
+
+
+class TransactionError(LedgerError):
+    """Base of errors sending a transaction."""
+
+    exit_code = ExitCode.TRANSACTION
+
+
+class TransactionTimeoutError(TransactionError):
+    """No receipt arrived before the timeout; the transaction may still be mined."""
+
+    exit_code = ExitCode.TRANSACTION_TIMEOUT
+
+
+class TransactionFailedError(TransactionError):
+    """The transaction reverted and its revert data could not be decoded."""
+
+
+class ContractRevertError(TransactionError):
+    """A call reverted with a decoded Solidity error.
+
+    ``error_name`` is the Solidity name (``Error`` for ``require`` strings, ``Panic`` for
+    assertion failures, or the custom error's name) and ``arguments`` its decoded values.
+    For a custom error, the raised exception is a subclass with the custom error's name, so
+    ``except revert_error_class("LedgerTokenCapExceeded")`` catches exactly that error.
+    """
+
+    def __init__(
+        self, error_name: str, arguments: dict[str, Any], contract: str | None = None
+    ) -> None:
+        self.error_name = error_name
+        self.arguments = arguments
+        self.contract = contract
+        rendered = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+        where = f" in {contract}" if contract else ""
+        super().__init__(f"{error_name}({rendered}){where}")
+
+
+class EventCursorError(LedgerError):
+    """The event cursor's state file is unreadable or belongs to another chain."""
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+class StorageError(LedgerLearnError):
+    """Base of content store errors."""
+
+    exit_code = ExitCode.STORAGE
+
+
+class InvalidCidError(StorageError, ValueError):
+    """A string or byte sequence is not a CID ledgerlearn can use."""
+
+    exit_code = ExitCode.INVALID_CID
+
+
+class ContentNotFoundError(StorageError, LookupError):
+    """The store holds no content for the CID."""
+
+    exit_code = ExitCode.CONTENT_NOT_FOUND
+
+
+class ContentCorruptedError(StorageError):
+    """Stored bytes do not hash to the CID they are stored under."""
+
+    exit_code = ExitCode.CONTENT_CORRUPTED
+
+
+# --- identity ---------------------------------------------------------------------------
+
+
+class IdentityError(LedgerLearnError):
+    """Base of key, DID and signature errors."""
+
+    exit_code = ExitCode.IDENTITY
+
+
+class InvalidDidError(IdentityError, ValueError):
+    """A string is not a well-formed DID of a supported method."""
+
+
+class UnsupportedDidMethodError(IdentityError, ValueError):
+    """The DID's method or key type is not one ledgerlearn resolves."""
+
+
+class InvalidKeyError(IdentityError, ValueError):
+    """Key material is malformed (wrong length, not on the curve, unknown type)."""
+
+
+class KeystoreError(IdentityError):
+    """An encrypted keystore file is missing, unreadable or malformed."""
+
+    exit_code = ExitCode.KEYSTORE
+
+
+class KeystorePasswordError(KeystoreError, ValueError):
+    """The password does not decrypt the keystore file."""
+
+    exit_code = ExitCode.KEYSTORE_PASSWORD
+
+
+class SignatureError(IdentityError):
+    """A signature is malformed or was not made by the expected signer."""

@@ -1,0 +1,87 @@
+"""Exit codes: the one list of process exit statuses, each with its remedy.
+
+The CLI maps every :class:`~ledgerlearn.exceptions.LedgerLearnError` to one of these codes
+and prints the remedy under the error message, so a failing command always says what to do
+next.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["REMEDIES", "ExitCode", "remedy"]
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses of the ``ledgerlearn`` command."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    CONFIG = 3
+    CHAIN = 10
+    CHAIN_UNAVAILABLE = 11
+    ANVIL_MISSING = 12
+    CHAIN_MISMATCH = 13
+    ARTIFACT = 14
+    MANIFEST = 15
+    TRANSACTION = 16
+    TRANSACTION_TIMEOUT = 17
+    STORAGE = 20
+    INVALID_CID = 21
+    CONTENT_NOT_FOUND = 22
+    CONTENT_CORRUPTED = 23
+    IDENTITY = 30
+    KEYSTORE = 31
+    KEYSTORE_PASSWORD = 32
+    INTERRUPTED = 130
+
+
+REMEDIES: dict[ExitCode, str] = {
+    ExitCode.OK: "nothing to do",
+    ExitCode.INTERNAL: "this is a bug in ledgerlearn; rerun with --debug and report the traceback",
+    ExitCode.USAGE: "see `ledgerlearn COMMAND --help` for the expected arguments",
+    ExitCode.CONFIG: "fix the setting named above in ledgerlearn.toml or its LEDGERLEARN_* "
+    "variable (see README, Configuration)",
+    ExitCode.CHAIN: "check the chain back end settings ([chain] in ledgerlearn.toml)",
+    ExitCode.CHAIN_UNAVAILABLE: "start the node or fix [chain] rpc_url; for a local chain run "
+    "`ledgerlearn chain up` in another terminal",
+    ExitCode.ANVIL_MISSING: "run `make setup` (installs anvil through npm ci) or set "
+    "LEDGERLEARN_CHAIN__ANVIL_PATH",
+    ExitCode.CHAIN_MISMATCH: "point [chain] rpc_url at the manifest's chain, or deploy anew with "
+    "`ledgerlearn deploy` for this chain",
+    ExitCode.ARTIFACT: "run `make contracts` to rebuild the contract artifacts",
+    ExitCode.MANIFEST: "check [deployment] manifest, or create one with `ledgerlearn deploy`",
+    ExitCode.TRANSACTION: "read the revert reason above; the transaction changed nothing",
+    ExitCode.TRANSACTION_TIMEOUT: "the transaction may still be mined: check its hash on the "
+    "chain before sending again, or raise [chain] tx_timeout",
+    ExitCode.STORAGE: "check [storage] root and its permissions",
+    ExitCode.INVALID_CID: "pass a CIDv1 in base32 (it starts with 'b'), as printed by "
+    "`ledgerlearn store put`",
+    ExitCode.CONTENT_NOT_FOUND: "put the content first with `ledgerlearn store put`, or point "
+    "[storage] root at the store that holds it",
+    ExitCode.CONTENT_CORRUPTED: "the local copy is damaged: delete it and fetch or put the "
+    "content again",
+    ExitCode.IDENTITY: "check the DID or key given above",
+    ExitCode.KEYSTORE: "check the keystore path; create one with `ledgerlearn did new --keystore "
+    "FILE`",
+    ExitCode.KEYSTORE_PASSWORD: "wrong keystore password: set LEDGERLEARN_KEYSTORE_PASSWORD or "
+    "pass --password-file with the right one",
+    ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
+}
+
+
+def remedy(code: ExitCode) -> str:
+    """Return the one-line remedy printed for ``code``.
+
+    Parameters
+    ----------
+    code
+        The exit code.
+
+    Returns
+    -------
+    str
+        What the user should do next.
+    """
+    return REMEDIES[code]
