@@ -99,6 +99,11 @@ function compile() {
         abi: compiled.abi,
         bytecode: "0x" + bytecode.object,
         deployedBytecode: "0x" + compiled.evm.deployedBytecode.object,
+        // Byte ranges of the runtime code that the constructor fills in (immutables); a
+        // deployed contract's code equals deployedBytecode outside these ranges.
+        immutableReferences: Object.values(compiled.evm.deployedBytecode.immutableReferences ?? {})
+          .flat()
+          .sort((a, b) => a.start - b.start),
       };
     }
   }

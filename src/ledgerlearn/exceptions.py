@@ -180,7 +180,10 @@ class ContractRevertError(TransactionError):
         self.error_name = error_name
         self.arguments = arguments
         self.contract = contract
-        rendered = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+        rendered = ", ".join(
+            f"{key}=0x{value.hex()}" if isinstance(value, bytes) else f"{key}={value!r}"
+            for key, value in arguments.items()
+        )
         where = f" in {contract}" if contract else ""
         super().__init__(f"{error_name}({rendered}){where}")
 

@@ -1,0 +1,411 @@
+"""The ``ledgerlearn`` command: Typer app, one sub-app per area.
+
+Every command takes ``--json``; every failure exits with a numbered code from
+:mod:`ledgerlearn.exit_codes` and prints its remedy.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.exceptions import TyperException
+
+from ledgerlearn import __version__
+from ledgerlearn.config import Settings, load_settings
+from ledgerlearn.exceptions import KeystoreError, LedgerLearnError
+from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.identity import (
+    Ed25519Key,
+    Secp256k1Key,
+    did_key_document,
+    did_key_from_key,
+    load_keystore,
+    save_keystore,
+)
+from ledgerlearn.cli._output import Output, print_error
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ledgerlearn",
+    help="Trustless machine learning on an EVM ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+chain_app = typer.Typer(help="Run or inspect a chain.", no_args_is_help=True)
+store_app = typer.Typer(help="Content-addressed storage.", no_args_is_help=True)
+did_app = typer.Typer(help="Decentralized identifiers.", no_args_is_help=True)
+manifest_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+app.add_typer(store_app, name="store")
+app.add_typer(did_app, name="did")
+app.add_typer(manifest_app, name="manifest")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+BackendOption = Annotated[
+    str | None,
+    typer.Option("--backend", help="embedded, devnet or rpc (overrides [chain] backend)."),
+]
+RpcOption = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL for --backend rpc.")]
+ManifestOption = Annotated[
+    Path | None, typer.Option("--manifest", help="Manifest path (overrides [deployment]).")
+]
+KeystoreOption = Annotated[
+    Path | None, typer.Option("--keystore", help="Encrypted keystore of the signing account.")
+]
+PasswordFileOption = Annotated[
+    Path | None, typer.Option("--password-file", help="File holding the keystore password.")
+]
+DevAccountsOption = Annotated[
+    bool,
+    typer.Option("--dev-accounts", help="Use the public dev accounts (development chains only)."),
+]
+
+
+@dataclass
+class _State:
+    config: Path | None = None
+    debug: bool = False
+
+
+_state = _State()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML config file (default ./ledgerlearn.toml).")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Trustless machine learning on an EVM ledger."""
+    _state.config = config
+    _state.debug = debug
+
+
+def _settings(**chain: Any) -> Settings:
+    overrides = {k: v for k, v in chain.items() if v not in (None, False)}
+    return load_settings(_state.config, chain=overrides)
+
+
+def _password(password_file: Path | None, confirm: bool = False) -> str:
+    if password_file is not None:
+        try:
+            return password_file.read_text().rstrip("\n")
+        except OSError as exc:
+            raise KeystoreError(f"cannot read password file {password_file}: {exc}") from exc
+    from_env = os.environ.get("LEDGERLEARN_KEYSTORE_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise KeystoreError(
+            "no keystore password: set LEDGERLEARN_KEYSTORE_PASSWORD or pass --password-file"
+        )
+    password = getpass.getpass("keystore password: ")
+    if confirm and getpass.getpass("repeat password: ") != password:
+        raise KeystoreError("the two passwords differ")
+    return password
+
+
+def _signing_keys(settings: Settings, password_file: Path | None) -> list[Secp256k1Key]:
+    if settings.chain.keystore is None:
+        return []
+    key = load_keystore(settings.chain.keystore, _password(password_file))
+    if not isinstance(key, Secp256k1Key):
+        raise KeystoreError(f"{settings.chain.keystore} holds an Ed25519 key; accounts are secp256k1")
+    return [key]
+
+
+@app.command()
+def version(json_output: JsonOption = False) -> None:
+    """Print the ledgerlearn version."""
+    Output(json_output).result({"version": __version__}, f"ledgerlearn {__version__}")
+
+
+# --- chain -------------------------------------------------------------------------------
+
+
+@chain_app.command("up")
+def chain_up(
+    port: Annotated[int, typer.Option(help="Loopback port to listen on.")] = 8545,
+    block_time: Annotated[float | None, typer.Option(help="Seconds per block (default: automine).")] = None,
+    deploy: Annotated[bool, typer.Option("--deploy", help="Deploy the protocol and write the manifest.")] = False,
+    manifest: ManifestOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a devnet (anvil) in the foreground until interrupted."""
+    from ledgerlearn.ledger import Chain, DevnetBackend, TokenParameters, deploy_protocol
+
+    out = Output(json_output)
+    settings = _settings()
+    backend = DevnetBackend(settings.chain.anvil_path, port=port, block_time=block_time)
+    with Chain(backend) as chain:
+        info: dict[str, Any] = {
+            "rpcUrl": chain.rpc_url,
+            "chainId": chain.chain_id,
+            "devAccounts": [key.address for key in chain.accounts],
+        }
+        if deploy:
+            deployed = deploy_protocol(chain, chain.accounts[0], _token(settings))
+            path = deployed.save(manifest or settings.deployment.manifest)
+            info["manifest"] = str(path)
+            info["contracts"] = deployed.to_json()["contracts"]
+        out.result(
+            info,
+            f"devnet listening on [bold]{chain.rpc_url}[/] (chain id {chain.chain_id})\n"
+            f"dev accounts (public test keys): {', '.join(info['devAccounts'][:3])}, ...\n"
+            + (f"manifest: {info['manifest']}\n" if deploy else "")
+            + "press Ctrl-C to stop",
+        )
+        sys.stdout.flush()
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        try:
+            while not stop["now"] and backend.process is not None and backend.process.poll() is None:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+    out.info("devnet stopped")
+
+
+@chain_app.command("info")
+def chain_info(
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Connect to the configured chain and print its id and height."""
+    from ledgerlearn.ledger import open_chain
+
+    settings = _settings(backend=backend, rpc_url=rpc_url)
+    with open_chain(settings.chain) as chain:
+        data = {
+            "backend": chain.backend.name,
+            "chainId": chain.chain_id,
+            "blockNumber": chain.block_number,
+            "rpcUrl": chain.rpc_url,
+        }
+    Output(json_output).result(
+        data, f"{data['backend']}: chain id {data['chainId']}, block {data['blockNumber']}"
+    )
+
+
+def _token(settings: Settings) -> Any:
+    from ledgerlearn.ledger import TokenParameters
+
+    return TokenParameters(
+        initial_supply=settings.token.initial_supply * 10**18,
+        max_supply=settings.token.max_supply * 10**18,
+    )
+
+
+@app.command()
+def deploy(
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    keystore: KeystoreOption = None,
+    password_file: PasswordFileOption = None,
+    dev_accounts: DevAccountsOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Deploy the protocol's contracts and write the deployment manifest."""
+    from ledgerlearn.exceptions import InvalidManifestError
+    from ledgerlearn.ledger import deploy_protocol, open_chain
+
+    out = Output(json_output)
+    settings = _settings(
+        backend=backend, rpc_url=rpc_url, keystore=keystore, use_dev_accounts=dev_accounts
+    )
+    target = manifest or settings.deployment.manifest
+    if target.exists() and not force:
+        raise InvalidManifestError(f"{target} exists; pass --force to replace it or --manifest PATH")
+    keys = _signing_keys(settings, password_file)
+    with open_chain(settings.chain, keys=keys) as chain:
+        if not chain.accounts:
+            raise KeystoreError(
+                "no signing account: pass --keystore (or --dev-accounts on a development chain)"
+            )
+        if chain.backend.name == "embedded":
+            out.info("[yellow]note[/]: the embedded chain lives only in this process; use "
+                     "`ledgerlearn chain up` and --backend rpc for a lasting deployment")
+        deployed = deploy_protocol(chain, chain.accounts[0], _token(settings))
+        deployed.verify(chain)
+        path = deployed.save(target)
+    data = {"manifest": str(path), **deployed.to_json()}
+    lines = [f"deployed to chain {deployed.chain_id}; manifest written to {path}"]
+    lines += [f"  {name}: {rec['address']} (block {rec['block']})" for name, rec in data["contracts"].items()]
+    out.result(data, "\n".join(lines))
+
+
+@manifest_app.command("verify")
+def manifest_verify(
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check a manifest against the chain: chain id and the code at every address."""
+    from ledgerlearn.ledger import DeploymentManifest, open_chain
+
+    settings = _settings(backend=backend, rpc_url=rpc_url)
+    path = manifest or settings.deployment.manifest
+    loaded = DeploymentManifest.load(path)
+    with open_chain(settings.chain, expected_chain_id=loaded.chain_id) as chain:
+        loaded.verify(chain)
+    Output(json_output).result(
+        {"manifest": str(path), "verified": True, **loaded.to_json()},
+        f"{path}: {len(loaded.contracts)} contract(s) verified on chain {loaded.chain_id}",
+    )
+
+
+# --- store -------------------------------------------------------------------------------
+
+
+def _store(root: Path | None) -> Any:
+    from ledgerlearn.storage import LocalContentStore
+
+    return LocalContentStore(root or _settings().storage.root)
+
+
+StoreRootOption = Annotated[Path | None, typer.Option("--root", help="Store directory (overrides [storage] root).")]
+
+
+@store_app.command("put")
+def store_put(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Store a file; print its CID."""
+    store = _store(root)
+    cid = store.put_file(path)
+    Output(json_output).result({"cid": cid, "size": path.stat().st_size, "path": str(path)}, cid)
+
+
+@store_app.command("get")
+def store_get(
+    cid: str,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fetch content by CID, verified; to a file or stdout."""
+    store = _store(root)
+    if output is not None:
+        store.get_to_file(cid, output)
+        Output(json_output).result({"cid": cid, "path": str(output), "size": output.stat().st_size}, str(output))
+        return
+    if json_output:
+        raise typer.BadParameter("--json needs -o/--output (content goes to the file)")
+    for chunk in store.iter_chunks(cid):
+        sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
+
+
+@store_app.command("cid")
+def store_cid(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    json_output: JsonOption = False,
+) -> None:
+    """Print a file's CID without storing it (same as `ipfs add -n --cid-version=1 --raw-leaves`)."""
+    from ledgerlearn.storage import compute_file_cid
+
+    with path.open("rb") as stream:
+        layout = compute_file_cid(stream)
+    Output(json_output).result({"cid": layout.cid, "size": layout.size, "path": str(path)}, layout.cid)
+
+
+# --- did ---------------------------------------------------------------------------------
+
+
+@did_app.command("new")
+def did_new(
+    key_type: Annotated[str, typer.Option("--type", help="ed25519 or secp256k1.")] = "ed25519",
+    keystore: Annotated[Path | None, typer.Option("--keystore", help="Save the key, encrypted, to this file.")] = None,
+    password_file: PasswordFileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create a key pair and print its did:key (the key is kept only if --keystore is given)."""
+    if key_type not in ("ed25519", "secp256k1"):
+        raise typer.BadParameter("--type must be ed25519 or secp256k1")
+    key: Ed25519Key | Secp256k1Key = Ed25519Key.generate() if key_type == "ed25519" else Secp256k1Key.generate()
+    did = did_key_from_key(key)
+    data: dict[str, Any] = {"did": did, "type": key_type}
+    if isinstance(key, Secp256k1Key):
+        data["address"] = key.address
+    if keystore is not None:
+        save_keystore(key, keystore, _password(password_file, confirm=True))
+        data["keystore"] = str(keystore)
+    human = did + (f"\nkey saved (encrypted) to {keystore}" if keystore else "\nkey not saved: pass --keystore FILE to keep it")
+    Output(json_output).result(data, human)
+
+
+@did_app.command("resolve")
+def did_resolve(did: str, json_output: JsonOption = False) -> None:
+    """Resolve a DID to its DID document."""
+    document = did_key_document(did)
+    Output(json_output).result(document)
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(".ledgerlearn/demo"),
+    json_output: JsonOption = False,
+) -> None:
+    """Run the end-to-end demo on the embedded chain."""
+    from ledgerlearn.demo import run_demo
+
+    out = Output(json_output)
+    report = run_demo(workdir, say=lambda line: out.info(f"[green]✓[/] {line}"))
+    out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; map every error to its exit code and remedy.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The process exit status.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="ledgerlearn", standalone_mode=False)
+    except LedgerLearnError as exc:
+        if _state.debug:
+            raise
+        print_error(str(exc), exc.exit_code, as_json)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except TyperException as exc:
+        if as_json:
+            print_error(exc.format_message(), ExitCode.USAGE, True)
+        else:
+            print_error(exc.format_message(), ExitCode.USAGE, False)
+        return ExitCode.USAGE
+    except (KeyboardInterrupt, typer.Abort):
+        print_error("interrupted", ExitCode.INTERRUPTED, as_json)
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK

@@ -1,0 +1,161 @@
+"""Configuration: one typed settings object from ``ledgerlearn.toml`` and ``LEDGERLEARN_*``.
+
+Precedence, highest first: explicit overrides (CLI options), environment variables
+(``LEDGERLEARN_<SECTION>__<KEY>``, e.g. ``LEDGERLEARN_CHAIN__BACKEND=devnet``), the TOML file
+(``./ledgerlearn.toml``, or the path in ``LEDGERLEARN_CONFIG`` or ``--config``), defaults.
+
+Secrets are never settings: a keystore *path* is, its password comes from
+``LEDGERLEARN_KEYSTORE_PASSWORD``, a password file or a prompt.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ledgerlearn.exceptions import ConfigError
+
+__all__ = [
+    "ChainSettings",
+    "DeploymentSettings",
+    "Settings",
+    "StorageSettings",
+    "TokenSettings",
+    "load_settings",
+]
+
+BackendName = Literal["embedded", "devnet", "rpc"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChainSettings(_Section):
+    """``[chain]``: which EVM to use and how to send to it."""
+
+    backend: BackendName = "embedded"
+    rpc_url: str | None = None
+    anvil_path: Path | None = None
+    block_time: float | None = Field(default=None, gt=0)
+    keystore: Path | None = None
+    use_dev_accounts: bool = False
+    confirmations: int = Field(default=0, ge=0)
+    tx_timeout: float = Field(default=120.0, gt=0)
+    rpc_timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rpc_needs_url(self) -> ChainSettings:
+        if self.backend == "rpc" and not self.rpc_url:
+            raise ValueError("backend 'rpc' needs rpc_url (LEDGERLEARN_CHAIN__RPC_URL)")
+        return self
+
+
+class StorageSettings(_Section):
+    """``[storage]``: where content lives."""
+
+    root: Path = Path(".ledgerlearn/store")
+
+
+class DeploymentSettings(_Section):
+    """``[deployment]``: where the deployment manifest is."""
+
+    manifest: Path = Path(".ledgerlearn/deployment.json")
+
+
+class TokenSettings(_Section):
+    """``[token]``: protocol token supply at deployment, in whole tokens."""
+
+    initial_supply: int = Field(default=100_000_000, ge=0)
+    max_supply: int = Field(default=1_000_000_000, gt=0)
+
+
+class Settings(BaseSettings):
+    """All of ledgerlearn's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERLEARN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    chain: ChainSettings = ChainSettings()
+    storage: StorageSettings = StorageSettings()
+    deployment: DeploymentSettings = DeploymentSettings()
+    token: TokenSettings = TokenSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: overrides, environment, TOML file."""
+        toml_path = _CONFIG_PATH.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+_CONFIG_PATH: dict[str, Path | None] = {}
+
+
+def load_settings(
+    config: str | os.PathLike[str] | None = None, **overrides: Any
+) -> Settings:
+    """Load settings from the TOML file, the environment and ``overrides``.
+
+    Parameters
+    ----------
+    config
+        A TOML file; defaults to ``$LEDGERLEARN_CONFIG`` or ``./ledgerlearn.toml`` if present.
+    **overrides
+        Section dictionaries that win over every other source, e.g.
+        ``chain={"backend": "devnet"}``.
+
+    Returns
+    -------
+    Settings
+        The validated settings.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing (when named explicitly), unreadable or a value is invalid;
+        the message names the setting.
+    """
+    path: Path | None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+    elif os.environ.get("LEDGERLEARN_CONFIG"):
+        path = Path(os.environ["LEDGERLEARN_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(f"LEDGERLEARN_CONFIG names {path}, which does not exist")
+    else:
+        path = Path("ledgerlearn.toml") if Path("ledgerlearn.toml").is_file() else None
+    _CONFIG_PATH["path"] = path
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration ({path or 'environment'}): {problems}") from exc
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError(f"cannot read {path}: {exc}") from exc

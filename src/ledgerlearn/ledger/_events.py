@@ -1,0 +1,186 @@
+"""Event cursor: read a contract's events once each, across restarts.
+
+An :class:`EventCursor` remembers the last event it delivered — ``(block, logIndex)`` — in a
+small JSON state file, written atomically after each handled event. A restarted reader
+resumes right after that event, so it neither misses nor repeats one. Only blocks at least
+``confirmations`` deep are read, so a shallow reorganisation cannot deliver an event that
+later disappears.
+
+Trust assumption: the node returns the logs of the canonical chain; ``confirmations``
+bounds the reorg depth that is tolerated. A handler that crashes mid-way sees its event
+again on restart, so handlers must be idempotent for the one event in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3.contract import Contract
+from web3.types import EventData, FilterParams, LogReceipt
+
+from ledgerlearn.exceptions import EventCursorError
+from ledgerlearn.ledger._chain import Chain
+from ledgerlearn.ledger._tx import RetryPolicy, with_retries
+
+__all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class CursorPosition:
+    """The last delivered event; ``log_index == BLOCK_DONE`` means all of ``block`` is done."""
+
+    block: int
+    log_index: int
+
+
+BLOCK_DONE = 2**31
+"""A log index past any real one: the position after the last event of a block."""
+
+
+class EventCursor:
+    """Deliver a contract's events in chain order, exactly once across restarts.
+
+    Parameters
+    ----------
+    chain
+        The connected chain.
+    contract
+        The contract whose events to read.
+    state_path
+        Where to persist the position; ``None`` keeps it in memory only.
+    events
+        Event names to deliver; all of the contract's events when omitted.
+    start_block
+        First block to read when there is no saved state (e.g. the manifest's deploy block).
+    confirmations
+        Blocks to stay behind the head.
+    batch_blocks
+        Most blocks per ``eth_getLogs`` request.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        contract: Contract,
+        state_path: str | os.PathLike[str] | None,
+        *,
+        events: Sequence[str] | None = None,
+        start_block: int = 0,
+        confirmations: int = 0,
+        batch_blocks: int = 2_000,
+    ) -> None:
+        if confirmations < 0 or batch_blocks < 1:
+            raise EventCursorError("confirmations must be >= 0 and batch_blocks >= 1")
+        self._chain = chain
+        self._contract = contract
+        self._state_path = Path(state_path) if state_path is not None else None
+        self._confirmations = confirmations
+        self._batch = batch_blocks
+        names = list(events) if events is not None else [e["name"] for e in contract.abi if e.get("type") == "event"]
+        self._events = {}
+        for name in names:
+            event = getattr(contract.events, name, None)
+            if event is None:
+                raise EventCursorError(f"{contract.address} has no event {name!r}")
+            self._events[bytes.fromhex(str(event().topic).removeprefix("0x"))] = event()
+        self._position = self._load() or CursorPosition(start_block - 1, BLOCK_DONE)
+
+    @property
+    def position(self) -> CursorPosition:
+        """The last delivered event (or fully processed block)."""
+        return self._position
+
+    def _load(self) -> CursorPosition | None:
+        if self._state_path is None or not self._state_path.exists():
+            return None
+        try:
+            state = json.loads(self._state_path.read_text())
+            position = CursorPosition(int(state["block"]), int(state["logIndex"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise EventCursorError(f"cursor state {self._state_path} is unreadable: {exc}") from exc
+        if state.get("chainId") != self._chain.chain_id or state.get("address") != self._contract.address:
+            raise EventCursorError(
+                f"cursor state {self._state_path} belongs to chain {state.get('chainId')} "
+                f"contract {state.get('address')}, not {self._chain.chain_id} "
+                f"{self._contract.address}; use another state file"
+            )
+        return position
+
+    def _save(self, position: CursorPosition) -> None:
+        self._position = position
+        if self._state_path is None:
+            return
+        state = {
+            "chainId": self._chain.chain_id,
+            "address": self._contract.address,
+            "block": position.block,
+            "logIndex": position.log_index,
+        }
+        self._state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self._state_path.name}.", dir=self._state_path.parent)
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(state, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._state_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def poll(self, handler: Callable[[EventData], Any], *, max_events: int | None = None) -> int:
+        """Deliver every new confirmed event to ``handler``, in order.
+
+        Parameters
+        ----------
+        handler
+            Called once per event; the position is saved after it returns.
+        max_events
+            Stop after this many (the rest come on the next call).
+
+        Returns
+        -------
+        int
+            How many events were delivered.
+        """
+        head = self._chain.block_number - self._confirmations
+        delivered = 0
+        start = self._position.block + (1 if self._position.log_index == BLOCK_DONE else 0)
+        start = max(start, 0)
+        while start <= head:
+            end = min(head, start + self._batch - 1)
+            for log in self._fetch(start, end):
+                position = CursorPosition(int(log["blockNumber"]), int(log["logIndex"]))
+                if position <= self._position:
+                    continue
+                handler(self._decode(log))
+                self._save(position)
+                delivered += 1
+                if max_events is not None and delivered >= max_events:
+                    return delivered
+            if self._position < CursorPosition(end, BLOCK_DONE):
+                self._save(CursorPosition(end, BLOCK_DONE))
+            start = end + 1
+        return delivered
+
+    def _fetch(self, start: int, end: int) -> list[LogReceipt]:
+        params: FilterParams = {
+            "address": self._contract.address,
+            "fromBlock": start,
+            "toBlock": end,
+            "topics": [["0x" + topic.hex() for topic in self._events]],  # type: ignore[list-item]
+        }
+        logs = with_retries(
+            lambda: self._chain.w3.eth.get_logs(params), RetryPolicy(), "read contract events"
+        )
+        return sorted(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
+
+    def _decode(self, log: LogReceipt) -> EventData:
+        event = self._events[bytes(log["topics"][0])]
+        return event.process_log(log)

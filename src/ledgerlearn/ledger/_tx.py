@@ -1,0 +1,407 @@
+"""Transactions: nonces, gas, fees, retries, receipts and decoded reverts.
+
+:class:`TransactionSender` signs locally (keys never reach the node) and:
+
+- hands out nonces from one :class:`NonceManager` per (chain, account) in the process, so
+  threads sharing an account never reuse or skip a nonce; after a failed broadcast the
+  manager resynchronises from the chain's pending count;
+- estimates gas (the estimate also surfaces reverts before anything is sent) and adds a
+  margin; prices EIP-1559 fees from the latest base fee;
+- retries transient RPC failures (connection errors, timeouts, HTTP 429/5xx) with
+  exponential backoff — resending a signed transaction is safe, its hash is its identity;
+- waits for the receipt with a timeout, and turns a revert into the exception named after
+  the Solidity error (:mod:`ledgerlearn.ledger._reverts`).
+
+Trust assumption: the node may be flaky but not malicious about receipts; anything that
+matters is re-read from chain state by the caller.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.types import TxParams, TxReceipt
+
+from ledgerlearn.exceptions import (
+    ChainUnavailableError,
+    TransactionError,
+    TransactionFailedError,
+    TransactionTimeoutError,
+)
+from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.ledger._reverts import decode_revert
+
+__all__ = [
+    "NonceManager",
+    "RetryPolicy",
+    "TransactionSender",
+    "is_transient",
+    "revert_data",
+    "with_retries",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How to retry transient RPC failures.
+
+    Attributes
+    ----------
+    attempts
+        Tries in all, the first included.
+    backoff
+        Seconds before the first retry; doubled each time, with up to 25 % jitter.
+    max_backoff
+        Cap on one wait.
+    """
+
+    attempts: int = 5
+    backoff: float = 0.2
+    max_backoff: float = 5.0
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """Find the revert payload in an exception from web3 or the embedded back end.
+
+    web3 puts it in ``ContractLogicError.data`` (hex); eth-tester raises
+    ``TransactionFailed`` whose first argument, somewhere in the cause chain, is the bytes.
+
+    Parameters
+    ----------
+    exc
+        The exception a call or gas estimate raised.
+
+    Returns
+    -------
+    bytes | None
+        The payload, or ``None`` if there is none.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        data = getattr(current, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        if current.args and isinstance(current.args[0], bytes):
+            return current.args[0]
+        if current.args and isinstance(current.args[0], str):
+            # eth-tester's eth_call path passes the payload as the repr of a bytes object
+            text = current.args[0].removeprefix("execution reverted: ")
+            if text.startswith(("b'", 'b"')):
+                with contextlib.suppress(ValueError, SyntaxError):
+                    payload = ast.literal_eval(text)
+                    if isinstance(payload, bytes):
+                        return payload
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Return whether an RPC failure is worth retrying.
+
+    Parameters
+    ----------
+    exc
+        The exception a web3 call raised.
+
+    Returns
+    -------
+    bool
+        True for connection errors, timeouts and HTTP 429/502/503/504.
+    """
+    if isinstance(exc, requests.ConnectionError | requests.Timeout | ConnectionError):
+        return True
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return exc.response.status_code in (429, 502, 503, 504)
+    return False
+
+
+def with_retries(call: Callable[[], T], policy: RetryPolicy, what: str) -> T:
+    """Run ``call``, retrying transient failures by ``policy``.
+
+    Parameters
+    ----------
+    call
+        The RPC operation.
+    policy
+        Retry policy.
+    what
+        Description for logs and errors.
+
+    Returns
+    -------
+    T
+        What ``call`` returned.
+
+    Raises
+    ------
+    ChainUnavailableError
+        When every attempt failed transiently.
+    """
+    delay = policy.backoff
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            if attempt == policy.attempts:
+                raise ChainUnavailableError(
+                    f"{what} failed {attempt} times; last error: {exc}"
+                ) from exc
+            log.warning("%s: transient RPC failure (%s); retry %d in %.2fs", what, exc, attempt, delay)
+            time.sleep(delay * (1 + random.random() / 4))
+            delay = min(delay * 2, policy.max_backoff)
+    raise AssertionError("unreachable")
+
+
+class NonceManager:
+    """Hands out consecutive nonces for one account on one chain, thread-safely.
+
+    Get the shared instance with :meth:`for_account`.
+    """
+
+    _registry: dict[tuple[int, str], NonceManager] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, w3: Web3, address: ChecksumAddress) -> None:
+        self._w3 = w3
+        self._address = address
+        self._lock = threading.Lock()
+        self._next: int | None = None
+
+    @classmethod
+    def for_account(cls, w3: Web3, chain_id: int, address: ChecksumAddress) -> NonceManager:
+        """Return the process-wide manager of ``address`` on ``chain_id``.
+
+        Parameters
+        ----------
+        w3
+            A connection to the chain.
+        chain_id
+            The chain's id.
+        address
+            The sending account.
+
+        Returns
+        -------
+        NonceManager
+            Shared by every sender of that account in this process.
+        """
+        key = (chain_id, address)
+        with cls._registry_lock:
+            manager = cls._registry.get(key)
+            if manager is None or manager._w3 is not w3 and not manager._w3.is_connected():
+                manager = cls._registry[key] = cls(w3, address)
+            return manager
+
+    def reserve(self) -> int:
+        """Take the next nonce.
+
+        Returns
+        -------
+        int
+            A nonce no other caller in this process will get.
+        """
+        with self._lock:
+            if self._next is None:
+                self._next = int(self._w3.eth.get_transaction_count(self._address, "pending"))
+            nonce = self._next
+            self._next += 1
+            return nonce
+
+    def resync(self) -> None:
+        """Forget the local count; the next :meth:`reserve` reads it from the chain."""
+        with self._lock:
+            self._next = None
+
+
+class TransactionSender:
+    """Signs and sends transactions for one account.
+
+    Parameters
+    ----------
+    w3
+        Connection to the chain.
+    key
+        The sending account's key.
+    chain_id
+        The chain's id (EIP-155 replay protection).
+    timeout
+        Seconds to wait for a receipt.
+    poll_interval
+        Seconds between receipt polls.
+    gas_margin
+        Factor on the gas estimate.
+    retry
+        Policy for transient RPC failures.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        key: Secp256k1Key,
+        chain_id: int,
+        *,
+        timeout: float = 120.0,
+        poll_interval: float = 0.05,
+        gas_margin: float = 1.2,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.key = key
+        self.chain_id = chain_id
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.gas_margin = gas_margin
+        self.retry = retry or RetryPolicy()
+        self.nonces = NonceManager.for_account(w3, chain_id, key.address)
+
+    @property
+    def address(self) -> ChecksumAddress:
+        """The sending account."""
+        return self.key.address
+
+    def transact(self, function: ContractFunction, *, value: int = 0) -> TxReceipt:
+        """Call a contract function in a transaction and wait for its receipt.
+
+        Parameters
+        ----------
+        function
+            A bound web3 contract function, e.g. ``token.functions.transfer(to, amount)``.
+        value
+            Wei to send along.
+
+        Returns
+        -------
+        TxReceipt
+            The receipt of the successful transaction.
+
+        Raises
+        ------
+        ContractRevertError
+            Subclass named after the Solidity error, if the call reverts.
+        TransactionTimeoutError
+            If no receipt arrives in time.
+        """
+        tx: TxParams = {
+            "from": self.address,
+            "to": function.address,
+            "data": function._encode_transaction_data(),
+            "value": Web3.to_wei(value, "wei"),
+        }
+        return self.send(tx, context=f"{function.fn_name}()")
+
+    def send(self, tx: TxParams, *, context: str = "transaction") -> TxReceipt:
+        """Complete, sign, broadcast and confirm a transaction.
+
+        Parameters
+        ----------
+        tx
+            At least ``to`` (omit for a contract creation) and ``data``/``value``; missing
+            ``gas`` and fees are filled in.
+        context
+            What is being done, for error messages.
+
+        Returns
+        -------
+        TxReceipt
+            The receipt of the successful transaction.
+        """
+        tx = dict(tx)  # type: ignore[assignment]
+        tx["from"] = self.address
+        tx["chainId"] = self.chain_id
+        if "gas" not in tx:
+            estimate = self._call(lambda: self.w3.eth.estimate_gas(tx), f"estimate gas for {context}")
+            tx["gas"] = int(estimate * self.gas_margin)
+        if "maxFeePerGas" not in tx and "gasPrice" not in tx:
+            tx.update(self._fees())
+        for _ in range(3):
+            tx["nonce"] = self.nonces.reserve()
+            signed = self.key.account.sign_transaction(tx)  # type: ignore[arg-type]
+            try:
+                tx_hash = self._call(
+                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction),
+                    f"send {context}",
+                )
+                break
+            except Web3RPCError as exc:
+                message = str(exc).lower()
+                if "already known" in message:
+                    tx_hash = signed.hash
+                    break
+                self.nonces.resync()
+                if "nonce too low" in message or "nonce too high" in message:
+                    continue
+                raise TransactionFailedError(f"{context} rejected by the node: {exc}") from exc
+            except BaseException:
+                self.nonces.resync()
+                raise
+        else:
+            raise TransactionFailedError(f"{context}: nonce kept conflicting; is another process using {self.address}?")
+        receipt = self._wait(tx_hash, context)
+        if receipt["status"] != 1:
+            raise self._explain_failure(tx, receipt, context)
+        return receipt
+
+    def _call(self, call: Callable[[], T], what: str) -> T:
+        try:
+            return with_retries(call, self.retry, what)
+        except (ContractLogicError, EthTesterTransactionFailed) as exc:
+            raise decode_revert(revert_data(exc), what) from exc
+
+    def _fees(self) -> dict[str, int]:
+        latest = self._call(lambda: self.w3.eth.get_block("latest"), "read latest block")
+        base_fee = latest.get("baseFeePerGas")
+        if base_fee is None:
+            return {"gasPrice": int(self._call(lambda: self.w3.eth.gas_price, "read gas price"))}
+        priority = Web3.to_wei(1, "gwei")
+        return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * int(base_fee) + priority}
+
+    def _wait(self, tx_hash: bytes, context: str) -> TxReceipt:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                pass
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+            if time.monotonic() >= deadline:
+                raise TransactionTimeoutError(
+                    f"{context}: no receipt for 0x{tx_hash.hex()} after {self.timeout:.0f} s"
+                )
+            time.sleep(self.poll_interval)
+
+    def _explain_failure(self, tx: dict[str, Any], receipt: TxReceipt, context: str) -> TransactionError:
+        replay = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
+        try:
+            self.w3.eth.call(replay, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except (ContractLogicError, EthTesterTransactionFailed) as exc:
+            return decode_revert(revert_data(exc), context)
+        except Exception as exc:  # the replay is best effort
+            log.debug("replay of failed %s failed: %s", context, exc)
+        return TransactionFailedError(
+            f"{context} failed in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}); "
+            "it may have run out of gas"
+        )
+
