@@ -114,9 +114,7 @@ class Settings(BaseSettings):
 _CONFIG_PATH: dict[str, Path | None] = {}
 
 
-def load_settings(
-    config: str | os.PathLike[str] | None = None, **overrides: Any
-) -> Settings:
+def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Load settings from the TOML file, the environment and ``overrides``.
 
     Parameters

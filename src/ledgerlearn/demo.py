@@ -46,7 +46,7 @@ class DemoReport:
 
 
 def _model_artifact(n_weights: int = 200_000) -> bytes:
-    """A deterministic float32 weight vector (800 kB: four 256 KiB leaves)."""
+    """Return a deterministic float32 weight vector (800 kB: four 256 KiB leaves)."""
     values = [((i * 2654435761) % 1_000_003) / 1_000_003 - 0.5 for i in range(n_weights)]
     return struct.pack(f"<{n_weights}f", *values)
 
@@ -80,7 +80,9 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
         say(f"deployed LedgerToken at {token_address} (block {manifest.deploy_block})")
         say(f"manifest {manifest_path} verified against on-chain code")
         report.add(
-            "deploy protocol", manifest=str(manifest_path), contracts=manifest.to_json()["contracts"]
+            "deploy protocol",
+            manifest=str(manifest_path),
+            contracts=manifest.to_json()["contracts"],
         )
 
         store = LocalContentStore(workdir / "store")
@@ -138,7 +140,10 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
             token.functions.transferFrom(deployer.address, participant.address, amount)
         )
         balance = token.functions.balanceOf(participant.address).call()
-        say(f"EIP-712 permit signed off chain, accepted by the token: participant holds {balance // 10**18} LLT")
+        say(
+            "EIP-712 permit signed off chain, accepted by the token: "
+            f"participant holds {balance // 10**18} LLT"
+        )
         report.add("permit and transfer", participant=participant.address, balance=balance)
 
         events: list[str] = []

@@ -19,6 +19,7 @@ import typer
 from typer.exceptions import TyperException
 
 from ledgerlearn import __version__
+from ledgerlearn.cli._output import Output, print_error
 from ledgerlearn.config import Settings, load_settings
 from ledgerlearn.exceptions import KeystoreError, LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
@@ -30,7 +31,6 @@ from ledgerlearn.identity import (
     load_keystore,
     save_keystore,
 )
-from ledgerlearn.cli._output import Output, print_error
 
 __all__ = ["app", "main"]
 
@@ -121,7 +121,9 @@ def _signing_keys(settings: Settings, password_file: Path | None) -> list[Secp25
         return []
     key = load_keystore(settings.chain.keystore, _password(password_file))
     if not isinstance(key, Secp256k1Key):
-        raise KeystoreError(f"{settings.chain.keystore} holds an Ed25519 key; accounts are secp256k1")
+        raise KeystoreError(
+            f"{settings.chain.keystore} holds an Ed25519 key; accounts are secp256k1"
+        )
     return [key]
 
 
@@ -137,13 +139,17 @@ def version(json_output: JsonOption = False) -> None:
 @chain_app.command("up")
 def chain_up(
     port: Annotated[int, typer.Option(help="Loopback port to listen on.")] = 8545,
-    block_time: Annotated[float | None, typer.Option(help="Seconds per block (default: automine).")] = None,
-    deploy: Annotated[bool, typer.Option("--deploy", help="Deploy the protocol and write the manifest.")] = False,
+    block_time: Annotated[
+        float | None, typer.Option(help="Seconds per block (default: automine).")
+    ] = None,
+    deploy: Annotated[
+        bool, typer.Option("--deploy", help="Deploy the protocol and write the manifest.")
+    ] = False,
     manifest: ManifestOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Run a devnet (anvil) in the foreground until interrupted."""
-    from ledgerlearn.ledger import Chain, DevnetBackend, TokenParameters, deploy_protocol
+    from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
 
     out = Output(json_output)
     settings = _settings()
@@ -170,7 +176,9 @@ def chain_up(
         stop = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         try:
-            while not stop["now"] and backend.process is not None and backend.process.poll() is None:
+            while (
+                not stop["now"] and backend.process is not None and backend.process.poll() is None
+            ):
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
@@ -229,7 +237,9 @@ def deploy(
     )
     target = manifest or settings.deployment.manifest
     if target.exists() and not force:
-        raise InvalidManifestError(f"{target} exists; pass --force to replace it or --manifest PATH")
+        raise InvalidManifestError(
+            f"{target} exists; pass --force to replace it or --manifest PATH"
+        )
     keys = _signing_keys(settings, password_file)
     with open_chain(settings.chain, keys=keys) as chain:
         if not chain.accounts:
@@ -237,14 +247,19 @@ def deploy(
                 "no signing account: pass --keystore (or --dev-accounts on a development chain)"
             )
         if chain.backend.name == "embedded":
-            out.info("[yellow]note[/]: the embedded chain lives only in this process; use "
-                     "`ledgerlearn chain up` and --backend rpc for a lasting deployment")
+            out.info(
+                "[yellow]note[/]: the embedded chain lives only in this process; use "
+                "`ledgerlearn chain up` and --backend rpc for a lasting deployment"
+            )
         deployed = deploy_protocol(chain, chain.accounts[0], _token(settings))
         deployed.verify(chain)
         path = deployed.save(target)
     data = {"manifest": str(path), **deployed.to_json()}
     lines = [f"deployed to chain {deployed.chain_id}; manifest written to {path}"]
-    lines += [f"  {name}: {rec['address']} (block {rec['block']})" for name, rec in data["contracts"].items()]
+    lines += [
+        f"  {name}: {rec['address']} (block {rec['block']})"
+        for name, rec in data["contracts"].items()
+    ]
     out.result(data, "\n".join(lines))
 
 
@@ -278,7 +293,9 @@ def _store(root: Path | None) -> Any:
     return LocalContentStore(root or _settings().storage.root)
 
 
-StoreRootOption = Annotated[Path | None, typer.Option("--root", help="Store directory (overrides [storage] root).")]
+StoreRootOption = Annotated[
+    Path | None, typer.Option("--root", help="Store directory (overrides [storage] root).")
+]
 
 
 @store_app.command("put")
@@ -296,7 +313,9 @@ def store_put(
 @store_app.command("get")
 def store_get(
     cid: str,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file instead of stdout.")
+    ] = None,
     root: StoreRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -304,7 +323,9 @@ def store_get(
     store = _store(root)
     if output is not None:
         store.get_to_file(cid, output)
-        Output(json_output).result({"cid": cid, "path": str(output), "size": output.stat().st_size}, str(output))
+        Output(json_output).result(
+            {"cid": cid, "path": str(output), "size": output.stat().st_size}, str(output)
+        )
         return
     if json_output:
         raise typer.BadParameter("--json needs -o/--output (content goes to the file)")
@@ -318,12 +339,14 @@ def store_cid(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     json_output: JsonOption = False,
 ) -> None:
-    """Print a file's CID without storing it (same as `ipfs add -n --cid-version=1 --raw-leaves`)."""
+    """Print a file's CID without storing it (as `ipfs add -n --cid-version=1 --raw-leaves`)."""
     from ledgerlearn.storage import compute_file_cid
 
     with path.open("rb") as stream:
         layout = compute_file_cid(stream)
-    Output(json_output).result({"cid": layout.cid, "size": layout.size, "path": str(path)}, layout.cid)
+    Output(json_output).result(
+        {"cid": layout.cid, "size": layout.size, "path": str(path)}, layout.cid
+    )
 
 
 # --- did ---------------------------------------------------------------------------------
@@ -332,14 +355,18 @@ def store_cid(
 @did_app.command("new")
 def did_new(
     key_type: Annotated[str, typer.Option("--type", help="ed25519 or secp256k1.")] = "ed25519",
-    keystore: Annotated[Path | None, typer.Option("--keystore", help="Save the key, encrypted, to this file.")] = None,
+    keystore: Annotated[
+        Path | None, typer.Option("--keystore", help="Save the key, encrypted, to this file.")
+    ] = None,
     password_file: PasswordFileOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create a key pair and print its did:key (the key is kept only if --keystore is given)."""
     if key_type not in ("ed25519", "secp256k1"):
         raise typer.BadParameter("--type must be ed25519 or secp256k1")
-    key: Ed25519Key | Secp256k1Key = Ed25519Key.generate() if key_type == "ed25519" else Secp256k1Key.generate()
+    key: Ed25519Key | Secp256k1Key = (
+        Ed25519Key.generate() if key_type == "ed25519" else Secp256k1Key.generate()
+    )
     did = did_key_from_key(key)
     data: dict[str, Any] = {"did": did, "type": key_type}
     if isinstance(key, Secp256k1Key):
@@ -347,7 +374,11 @@ def did_new(
     if keystore is not None:
         save_keystore(key, keystore, _password(password_file, confirm=True))
         data["keystore"] = str(keystore)
-    human = did + (f"\nkey saved (encrypted) to {keystore}" if keystore else "\nkey not saved: pass --keystore FILE to keep it")
+    human = did + (
+        f"\nkey saved (encrypted) to {keystore}"
+        if keystore
+        else "\nkey not saved: pass --keystore FILE to keep it"
+    )
     Output(json_output).result(data, human)
 
 
@@ -363,7 +394,9 @@ def did_resolve(did: str, json_output: JsonOption = False) -> None:
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(".ledgerlearn/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(
+        ".ledgerlearn/demo"
+    ),
     json_output: JsonOption = False,
 ) -> None:
     """Run the end-to-end demo on the embedded chain."""

@@ -17,6 +17,7 @@ from typing import Literal
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys import keys as eth_keys
+from eth_typing import Hash32
 from nacl import bindings as sodium
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -113,7 +114,7 @@ class Secp256k1Key:
         """
         if len(digest) != 32:
             raise InvalidKeyError("sign_hash takes a 32-byte digest")
-        signed = self.account.unsafe_sign_hash(digest)
+        signed = self.account.unsafe_sign_hash(Hash32(digest))
         return bytes(signed.signature)
 
 

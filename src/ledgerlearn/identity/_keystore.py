@@ -115,7 +115,7 @@ def load_keystore(path: str | os.PathLike[str], password: str) -> Secp256k1Key |
         raise KeystoreError(f"keystore {source} does not exist") from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise KeystoreError(f"{source} is not a readable keystore file: {exc}") from exc
-    if not isinstance(document, dict) or "crypto" not in document and "Crypto" not in document:
+    if not isinstance(document, dict) or ("crypto" not in document and "Crypto" not in document):
         raise KeystoreError(f"{source} is not a Web3 Secret Storage (v3) keystore")
     try:
         secret = bytes(Account.decrypt(document, password))

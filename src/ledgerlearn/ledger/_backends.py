@@ -35,6 +35,7 @@ from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from ledgerlearn.exceptions import AnvilNotFoundError, ChainUnavailableError
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import project_root
+from ledgerlearn.ledger._tx import RetryPolicy, with_retries
 
 __all__ = [
     "DEV_CHAIN_IDS",
@@ -167,9 +168,15 @@ def find_anvil(explicit: str | os.PathLike[str] | None = None) -> Path:
     AnvilNotFoundError
         If none is found; the message names ``make setup``.
     """
-    candidates: list[Path] = []
     if explicit:
-        candidates.append(Path(explicit))
+        path = Path(explicit)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise AnvilNotFoundError(
+            f"anvil_path {path} is not an executable file; fix it, or unset it and run "
+            "`make setup` to install anvil with npm ci"
+        )
+    candidates: list[Path] = []
     root = project_root()
     if root is not None:
         candidates.append(root / "node_modules" / ".bin" / "anvil")
@@ -290,7 +297,9 @@ class DevnetBackend(ChainBackend):
             deadline = time.monotonic() + self._startup_timeout
             while time.monotonic() < deadline:
                 if process.poll() is not None:
-                    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                    stderr = (
+                        process.stderr.read().decode(errors="replace") if process.stderr else ""
+                    )
                     last_error = f"anvil exited with {process.returncode}: {stderr.strip()}"
                     break
                 with contextlib.suppress(Exception):
@@ -344,16 +353,26 @@ class RpcBackend(ChainBackend):
         Seconds per request.
     use_dev_accounts
         Offer the public development accounts; only honoured on a development chain id.
+    retry
+        Policy for transient failures while connecting.
     """
 
     name = "rpc"
 
-    def __init__(self, url: str, *, timeout: float = 30.0, use_dev_accounts: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        use_dev_accounts: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ChainUnavailableError(f"rpc_url {url!r} must start with http:// or https://")
         self._url = url
         self._timeout = timeout
         self._use_dev_accounts = use_dev_accounts
+        self._retry = retry or RetryPolicy(attempts=3)
         self._chain_id: int | None = None
 
     @property
@@ -376,8 +395,10 @@ class RpcBackend(ChainBackend):
         """
         w3 = Web3(HTTPProvider(self._url, request_kwargs={"timeout": self._timeout}))
         try:
-            self._chain_id = int(w3.eth.chain_id)
-        except Exception as exc:  # requests, JSON and provider errors alike
+            self._chain_id = int(with_retries(lambda: w3.eth.chain_id, self._retry, "eth_chainId"))
+        except ChainUnavailableError as exc:
+            raise ChainUnavailableError(f"cannot reach {self._url}: {exc.__cause__}") from exc
+        except Exception as exc:  # JSON and provider errors alike
             raise ChainUnavailableError(f"cannot reach {self._url}: {exc}") from exc
         return w3
 

@@ -20,7 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ledgerlearn.config import ChainSettings
-from ledgerlearn.exceptions import ChainIdMismatchError
+from ledgerlearn.exceptions import ChainIdMismatchError, TransactionFailedError
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
@@ -163,7 +163,9 @@ class Chain:
             address=to_checksum_address(address), abi=get_artifact(name).abi
         )
 
-    def deploy(self, name: str, *args: Any, sender: Secp256k1Key) -> tuple[Contract, ContractRecord]:
+    def deploy(
+        self, name: str, *args: Any, sender: Secp256k1Key
+    ) -> tuple[Contract, ContractRecord]:
         """Deploy the packaged artifact ``name`` with constructor ``args``.
 
         Parameters
@@ -191,7 +193,10 @@ class Chain:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
         receipt = self.sender(sender).send({"data": data}, context=f"deploy {name}")
-        address: Address = to_checksum_address(receipt["contractAddress"])  # type: ignore[arg-type]
+        created = receipt["contractAddress"]
+        if created is None:
+            raise TransactionFailedError(f"deploy {name}: the receipt names no contract address")
+        address: Address = to_checksum_address(created)
         record = ContractRecord(
             address=address,
             block=int(receipt["blockNumber"]),

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from web3.contract import Contract
 from web3.types import EventData, FilterParams, LogReceipt
@@ -82,7 +82,15 @@ class EventCursor:
         self._state_path = Path(state_path) if state_path is not None else None
         self._confirmations = confirmations
         self._batch = batch_blocks
-        names = list(events) if events is not None else [e["name"] for e in contract.abi if e.get("type") == "event"]
+        names = (
+            list(events)
+            if events is not None
+            else [
+                str(cast(dict[str, Any], e)["name"])
+                for e in contract.abi
+                if e.get("type") == "event"
+            ]
+        )
         self._events = {}
         for name in names:
             event = getattr(contract.events, name, None)
@@ -104,7 +112,10 @@ class EventCursor:
             position = CursorPosition(int(state["block"]), int(state["logIndex"]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise EventCursorError(f"cursor state {self._state_path} is unreadable: {exc}") from exc
-        if state.get("chainId") != self._chain.chain_id or state.get("address") != self._contract.address:
+        if (
+            state.get("chainId") != self._chain.chain_id
+            or state.get("address") != self._contract.address
+        ):
             raise EventCursorError(
                 f"cursor state {self._state_path} belongs to chain {state.get('chainId')} "
                 f"contract {state.get('address')}, not {self._chain.chain_id} "
@@ -174,7 +185,7 @@ class EventCursor:
             "address": self._contract.address,
             "fromBlock": start,
             "toBlock": end,
-            "topics": [["0x" + topic.hex() for topic in self._events]],  # type: ignore[list-item]
+            "topics": [["0x" + topic.hex() for topic in self._events]],
         }
         logs = with_retries(
             lambda: self._chain.w3.eth.get_logs(params), RetryPolicy(), "read contract events"
@@ -183,4 +194,4 @@ class EventCursor:
 
     def _decode(self, log: LogReceipt) -> EventData:
         event = self._events[bytes(log["topics"][0])]
-        return event.process_log(log)
+        return cast(EventData, event.process_log(log))

@@ -115,7 +115,8 @@ class DeploymentManifest:
         except KeyError as exc:
             known = ", ".join(sorted(self.contracts)) or "none"
             raise InvalidManifestError(
-                f"the manifest has no {name!r} (it has: {known}); redeploy with `ledgerlearn deploy`"
+                f"the manifest has no {name!r} (it has: {known}); "
+                "redeploy with `ledgerlearn deploy`"
             ) from exc
 
     def to_json(self) -> dict[str, Any]:
@@ -190,7 +191,9 @@ class DeploymentManifest:
         except InvalidManifestError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InvalidManifestError(f"{source} is not a valid deployment manifest: {exc!r}") from exc
+            raise InvalidManifestError(
+                f"{source} is not a valid deployment manifest: {exc!r}"
+            ) from exc
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the manifest atomically.

@@ -18,7 +18,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from ledgerlearn.exceptions import ContractRevertError, TransactionFailedError, TransactionError
+from ledgerlearn.exceptions import ContractRevertError, TransactionError, TransactionFailedError
 from ledgerlearn.ledger._artifacts import all_artifacts
 
 __all__ = ["PANIC_REASONS", "decode_revert", "revert_error_class"]
@@ -48,7 +48,7 @@ def _canonical_type(item: dict[str, Any]) -> str:
     kind: str = item["type"]
     if kind.startswith("tuple"):
         inner = ",".join(_canonical_type(component) for component in item["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -119,11 +119,11 @@ def decode_revert(data: bytes | str | None, context: str = "") -> TransactionErr
         values = abi_decode(list(entry.types), raw[4:])
     except Exception as exc:  # eth-abi raises many decoding error types
         return TransactionFailedError(f"{entry.name} revert with malformed data{where}: {exc}")
-    values = [
+    readable = [
         to_checksum_address(value) if kind == "address" else value
         for kind, value in zip(entry.types, values, strict=True)
     ]
-    arguments = dict(zip(entry.names, values, strict=True))
+    arguments = dict(zip(entry.names, readable, strict=True))
     if entry.name == "Panic":
-        arguments["reason"] = PANIC_REASONS.get(arguments["code"], "unknown panic")
+        arguments["reason"] = PANIC_REASONS.get(int(arguments["code"]), "unknown panic")
     return revert_error_class(entry.name)(entry.name, arguments, entry.contract)

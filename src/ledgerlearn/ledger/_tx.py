@@ -2,9 +2,10 @@
 
 :class:`TransactionSender` signs locally (keys never reach the node) and:
 
-- hands out nonces from one :class:`NonceManager` per (chain, account) in the process, so
-  threads sharing an account never reuse or skip a nonce; after a failed broadcast the
-  manager resynchronises from the chain's pending count;
+- hands out nonces from one :class:`NonceManager` per (connection, account), so threads
+  sharing an account never reuse or skip a nonce; after a failed broadcast, or a node that
+  says the nonce is taken (another process sending from the same account), the manager
+  resynchronises from the chain's pending count;
 - estimates gas (the estimate also surfaces reverts before anything is sent) and adds a
   margin; prices EIP-1559 fees from the latest base fee;
 - retries transient RPC failures (connection errors, timeouts, HTTP 429/5xx) with
@@ -24,9 +25,10 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import requests
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
@@ -167,7 +169,9 @@ def with_retries(call: Callable[[], T], policy: RetryPolicy, what: str) -> T:
                 raise ChainUnavailableError(
                     f"{what} failed {attempt} times; last error: {exc}"
                 ) from exc
-            log.warning("%s: transient RPC failure (%s); retry %d in %.2fs", what, exc, attempt, delay)
+            log.warning(
+                "%s: transient RPC failure (%s); retry %d in %.2fs", what, exc, attempt, delay
+            )
             time.sleep(delay * (1 + random.random() / 4))
             delay = min(delay * 2, policy.max_backoff)
     raise AssertionError("unreachable")
@@ -179,7 +183,9 @@ class NonceManager:
     Get the shared instance with :meth:`for_account`.
     """
 
-    _registry: dict[tuple[int, str], NonceManager] = {}
+    _registry: ClassVar[weakref.WeakKeyDictionary[Web3, dict[str, NonceManager]]] = (
+        weakref.WeakKeyDictionary()
+    )
     _registry_lock = threading.Lock()
 
     def __init__(self, w3: Web3, address: ChecksumAddress) -> None:
@@ -189,28 +195,26 @@ class NonceManager:
         self._next: int | None = None
 
     @classmethod
-    def for_account(cls, w3: Web3, chain_id: int, address: ChecksumAddress) -> NonceManager:
-        """Return the process-wide manager of ``address`` on ``chain_id``.
+    def for_account(cls, w3: Web3, address: ChecksumAddress) -> NonceManager:
+        """Return the manager of ``address`` on the connection ``w3``.
 
         Parameters
         ----------
         w3
-            A connection to the chain.
-        chain_id
-            The chain's id.
+            A connection to the chain; every sender using it shares managers.
         address
             The sending account.
 
         Returns
         -------
         NonceManager
-            Shared by every sender of that account in this process.
+            Shared by every sender of that account over ``w3``.
         """
-        key = (chain_id, address)
         with cls._registry_lock:
-            manager = cls._registry.get(key)
-            if manager is None or manager._w3 is not w3 and not manager._w3.is_connected():
-                manager = cls._registry[key] = cls(w3, address)
+            managers = cls._registry.setdefault(w3, {})
+            manager = managers.get(address)
+            if manager is None:
+                manager = managers[address] = cls(w3, address)
             return manager
 
     def reserve(self) -> int:
@@ -273,7 +277,7 @@ class TransactionSender:
         self.poll_interval = poll_interval
         self.gas_margin = gas_margin
         self.retry = retry or RetryPolicy()
-        self.nonces = NonceManager.for_account(w3, chain_id, key.address)
+        self.nonces = NonceManager.for_account(w3, key.address)
 
     @property
     def address(self) -> ChecksumAddress:
@@ -310,12 +314,12 @@ class TransactionSender:
         }
         return self.send(tx, context=f"{function.fn_name}()")
 
-    def send(self, tx: TxParams, *, context: str = "transaction") -> TxReceipt:
+    def send(self, params: TxParams, *, context: str = "transaction") -> TxReceipt:
         """Complete, sign, broadcast and confirm a transaction.
 
         Parameters
         ----------
-        tx
+        params
             At least ``to`` (omit for a contract creation) and ``data``/``value``; missing
             ``gas`` and fees are filled in.
         context
@@ -326,20 +330,21 @@ class TransactionSender:
         TxReceipt
             The receipt of the successful transaction.
         """
-        tx = dict(tx)  # type: ignore[assignment]
-        tx["from"] = self.address
-        tx["chainId"] = self.chain_id
+        tx: dict[str, Any] = {**params, "from": self.address, "chainId": self.chain_id}
         if "gas" not in tx:
-            estimate = self._call(lambda: self.w3.eth.estimate_gas(tx), f"estimate gas for {context}")
+            estimate = self._call(
+                lambda: self.w3.eth.estimate_gas(cast(TxParams, tx)), f"estimate gas for {context}"
+            )
             tx["gas"] = int(estimate * self.gas_margin)
         if "maxFeePerGas" not in tx and "gasPrice" not in tx:
             tx.update(self._fees())
         for _ in range(3):
             tx["nonce"] = self.nonces.reserve()
-            signed = self.key.account.sign_transaction(tx)  # type: ignore[arg-type]
+            signed = self.key.account.sign_transaction(tx)
+            raw = signed.raw_transaction
             try:
                 tx_hash = self._call(
-                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction),
+                    lambda raw=raw: self.w3.eth.send_raw_transaction(raw),  # type: ignore[misc]
                     f"send {context}",
                 )
                 break
@@ -356,7 +361,9 @@ class TransactionSender:
                 self.nonces.resync()
                 raise
         else:
-            raise TransactionFailedError(f"{context}: nonce kept conflicting; is another process using {self.address}?")
+            raise TransactionFailedError(
+                f"{context}: nonce kept conflicting; is another process using {self.address}?"
+            )
         receipt = self._wait(tx_hash, context)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, context)
@@ -392,16 +399,22 @@ class TransactionSender:
                 )
             time.sleep(self.poll_interval)
 
-    def _explain_failure(self, tx: dict[str, Any], receipt: TxReceipt, context: str) -> TransactionError:
+    def _explain_failure(
+        self, tx: dict[str, Any], receipt: TxReceipt, context: str
+    ) -> TransactionError:
+        """Replay a transaction that failed in a block to recover its revert reason."""
         replay = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
         try:
             self.w3.eth.call(replay, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
         except (ContractLogicError, EthTesterTransactionFailed) as exc:
-            return decode_revert(revert_data(exc), context)
+            data = revert_data(exc)
+            if data:
+                return decode_revert(data, context)
         except Exception as exc:  # the replay is best effort
             log.debug("replay of failed %s failed: %s", context, exc)
+        used, limit = int(receipt["gasUsed"]), int(tx.get("gas", 0))
+        hint = "it ran out of gas" if limit and used >= limit else "it reverted without a reason"
         return TransactionFailedError(
-            f"{context} failed in block {receipt['blockNumber']} (tx 0x{bytes(receipt['transactionHash']).hex()}); "
-            "it may have run out of gas"
+            f"{context} failed in block {receipt['blockNumber']} "
+            f"(tx 0x{bytes(receipt['transactionHash']).hex()}, gas {used}/{limit}): {hint}"
         )
-

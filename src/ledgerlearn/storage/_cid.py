@@ -353,11 +353,6 @@ def compute_file_cid(stream: BinaryIO) -> DagLayout:
         Root CID, size and leaf digests.
     """
     builder = CidBuilder()
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    while True:
-        read = stream.readinto(view)
-        if not read:
-            break
-        builder.update(view[:read])
+    while chunk := stream.read(CHUNK_SIZE):
+        builder.update(chunk)
     return builder.finish()

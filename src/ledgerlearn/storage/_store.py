@@ -13,12 +13,13 @@ for integrity; only the CID, which the chain records, is.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from ledgerlearn.exceptions import ContentCorruptedError, StorageError
 from ledgerlearn.storage._cid import CHUNK_SIZE, CODEC_RAW, build_dag, parse_cid
@@ -153,9 +154,9 @@ class ContentStore(ABC):
         Cid
             The content's CIDv1.
         """
-        if hasattr(chunks, "read"):
-            return self._write(iter_stream(chunks))  # type: ignore[arg-type]
-        return self._write(chunks)  # type: ignore[arg-type]
+        if isinstance(chunks, io.IOBase) or hasattr(chunks, "read"):
+            return self._write(iter_stream(cast(BinaryIO, chunks)))
+        return self._write(chunks)
 
     def put_file(self, path: str | os.PathLike[str]) -> Cid:
         """Store a file's content.

@@ -1,0 +1,162 @@
+"""The ledgerlearn command, run in process; exit codes and --json on every command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledgerlearn.cli._app import main
+from ledgerlearn.exit_codes import REMEDIES, ExitCode
+from ledgerlearn.storage import compute_cid
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    try:
+        data = json.loads(out.out) if "--json" in args else out.out
+    except json.JSONDecodeError:
+        data = out.out
+    return code, data, out.err
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("LEDGERLEARN_"):
+            monkeypatch.delenv(name)
+
+
+def test_every_exit_code_has_a_remedy() -> None:
+    assert set(REMEDIES) == set(ExitCode)
+
+
+def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data, _ = run(capsys, "version", "--json")
+    assert code == 0 and data["version"]
+
+
+def test_store_put_get_cid_round_trip(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = tmp_path / "weights.bin"
+    source.write_bytes(os.urandom(300_000))
+    code, data, _ = run(capsys, "store", "put", str(source), "--json")
+    assert code == 0 and data["cid"] == compute_cid(source.read_bytes())
+    code, cid_only, _ = run(capsys, "store", "cid", str(source), "--json")
+    assert cid_only["cid"] == data["cid"]
+    code, _got, _ = run(
+        capsys, "store", "get", data["cid"], "-o", str(tmp_path / "copy.bin"), "--json"
+    )
+    assert code == 0 and (tmp_path / "copy.bin").read_bytes() == source.read_bytes()
+    assert (tmp_path / ".ledgerlearn" / "store" / "blobs").is_dir()
+
+
+def test_store_errors_have_codes_and_remedies(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data, _ = run(
+        capsys,
+        "store",
+        "get",
+        "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+        "-o",
+        "x",
+        "--json",
+    )
+    assert code == ExitCode.INVALID_CID and "CIDv0" in data["error"] and data["remedy"]
+    code, _, err = run(capsys, "store", "get", compute_cid(b"absent"), "-o", "x")
+    assert code == ExitCode.CONTENT_NOT_FOUND and "remedy" in err
+    assert not Path("x").exists()
+
+
+def test_did_new_and_resolve(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERLEARN_KEYSTORE_PASSWORD", "pw")
+    code, data, _ = run(
+        capsys,
+        "did",
+        "new",
+        "--type",
+        "secp256k1",
+        "--keystore",
+        str(tmp_path / "k.json"),
+        "--json",
+    )
+    assert code == 0 and data["did"].startswith("did:key:zQ3s") and data["address"].startswith("0x")
+    assert "pw" not in (tmp_path / "k.json").read_text()
+    code, document, _ = run(capsys, "did", "resolve", data["did"], "--json")
+    assert code == 0 and document["id"] == data["did"]
+    code, data, _ = run(capsys, "did", "resolve", "did:web:example.com", "--json")
+    assert code == ExitCode.IDENTITY and "did:key" in data["error"]
+
+
+def test_deploy_on_embedded_writes_manifest_and_refuses_overwrite(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, data, _ = run(capsys, "deploy", "--json")
+    assert code == 0 and Path(data["manifest"]).is_file()
+    assert "LedgerToken" in data["contracts"]
+    code, data, _ = run(capsys, "deploy", "--json")
+    assert code == ExitCode.MANIFEST and "--force" in data["error"]
+
+
+def test_unreachable_rpc_exits_with_chain_unavailable(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data, _ = run(
+        capsys, "chain", "info", "--backend", "rpc", "--rpc-url", "http://127.0.0.1:9", "--json"
+    )
+    assert code == ExitCode.CHAIN_UNAVAILABLE and "chain up" in data["remedy"]
+
+
+def test_invalid_config_exits_with_config_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "ledgerlearn.toml").write_text('[chain]\nbackend = "moon"\n')
+    code, data, _ = run(capsys, "chain", "info", "--json")
+    assert code == ExitCode.CONFIG and "chain.backend" in data["error"]
+
+
+def test_wrong_keystore_password_exits_with_its_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerlearn.identity import Secp256k1Key, save_keystore
+
+    save_keystore(Secp256k1Key.generate(), tmp_path / "k.json", "right", scrypt_n=2**10)
+    (tmp_path / "pw").write_text("wrong\n")
+    code, _data, _ = run(
+        capsys,
+        "deploy",
+        "--keystore",
+        str(tmp_path / "k.json"),
+        "--password-file",
+        str(tmp_path / "pw"),
+        "--json",
+    )
+    assert code == ExitCode.KEYSTORE_PASSWORD
+    assert not Path(".ledgerlearn/deployment.json").exists()
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data, _ = run(capsys, "did", "new", "--type", "rsa", "--json")
+    assert code == ExitCode.USAGE and data["exitCode"] == 2
+
+
+def test_manifest_verify_refuses_another_chain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "deploy", "--json")[0] == 0
+    manifest = Path(".ledgerlearn/deployment.json")
+    data = json.loads(manifest.read_text())
+    data["chainId"] = 1
+    manifest.write_text(json.dumps(data))
+    code, out, _ = run(capsys, "manifest", "verify", "--json")
+    assert code == ExitCode.CHAIN_MISMATCH and "chain 1" in out["error"]
+
+
+def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, data, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), "--json")
+    assert code == 0
+    steps = {step["step"]: step for step in data["steps"]}
+    assert steps["read events"]["events"] == ["RoleGranted", "Transfer", "Approval", "Transfer"]
+    assert steps["store artifact"]["cid"].startswith("bafybei")
+    assert (tmp_path / "demo" / "deployment.json").is_file()

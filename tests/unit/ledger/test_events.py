@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledgerlearn.exceptions import EventCursorError
+from ledgerlearn.ledger import EventCursor
+from tests.conftest import Deployment
+
+
+def _key(event: Any) -> tuple[int, int]:
+    return (int(event["blockNumber"]), int(event["logIndex"]))
+
+
+def _transfers(d: Deployment, count: int) -> None:
+    for i in range(count):
+        d.chain.sender(d.deployer).transact(d.token.functions.transfer(d.alice.address, i + 1))
+
+
+def _cursor(d: Deployment, path: Path | None, **kwargs: Any) -> EventCursor:
+    return EventCursor(d.chain, d.token, path, start_block=d.manifest.deploy_block, **kwargs)
+
+
+def test_restarted_cursor_neither_misses_nor_repeats(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d, state = deployment, tmp_path / "cursor.json"
+    _transfers(d, 5)
+    seen: list[tuple[int, int]] = []
+    assert _cursor(d, state).poll(lambda e: seen.append(_key(e)), max_events=3) == 3
+    _cursor(d, state).poll(lambda e: seen.append(_key(e)))  # a "restarted" reader
+    _transfers(d, 2)
+    _cursor(d, state).poll(lambda e: seen.append(_key(e)))
+    everything: list[tuple[int, int]] = []
+    _cursor(d, None).poll(lambda e: everything.append(_key(e)))
+    assert seen == everything and len(set(seen)) == len(seen) == 2 + 5 + 2
+
+
+def test_handler_crash_redelivers_only_the_event_in_flight(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d, state = deployment, tmp_path / "cursor.json"
+    _transfers(d, 3)
+    seen: list[tuple[int, int]] = []
+
+    def flaky(event: Any) -> None:
+        if len(seen) == 2:
+            raise RuntimeError("crash")
+        seen.append(_key(event))
+
+    with pytest.raises(RuntimeError):
+        _cursor(d, state).poll(flaky)
+    _cursor(d, state).poll(lambda e: seen.append(_key(e)))
+    assert len(seen) == 5 and len(set(seen)) == 5
+
+
+def test_confirmations_hold_back_recent_blocks(deployment: Deployment) -> None:
+    d = deployment
+    _transfers(d, 3)
+    seen: list[tuple[int, int]] = []
+    cursor = _cursor(d, None, confirmations=2)
+    cursor.poll(lambda e: seen.append(_key(e)))
+    assert max(block for block, _ in seen) == d.chain.block_number - 2
+    _transfers(d, 2)
+    cursor.poll(lambda e: seen.append(_key(e)))
+    assert max(block for block, _ in seen) == d.chain.block_number - 2
+    assert len(set(seen)) == len(seen)
+
+
+def test_event_filter_and_small_batches(deployment: Deployment) -> None:
+    d = deployment
+    _transfers(d, 4)
+    names: list[str] = []
+    _cursor(d, None, events=["Transfer"], batch_blocks=1).poll(lambda e: names.append(e["event"]))
+    assert names == ["Transfer"] * 5
+
+
+def test_state_of_another_contract_is_refused(deployment: Deployment, tmp_path: Path) -> None:
+    state = tmp_path / "cursor.json"
+    state.write_text(
+        json.dumps(
+            {
+                "chainId": deployment.chain.chain_id,
+                "address": deployment.alice.address,
+                "block": 1,
+                "logIndex": 0,
+            }
+        )
+    )
+    with pytest.raises(EventCursorError, match="another state file"):
+        _cursor(deployment, state)
+    state.write_text("garbage")
+    with pytest.raises(EventCursorError, match="unreadable"):
+        _cursor(deployment, state)
+
+
+def test_unknown_event_name_is_refused(deployment: Deployment) -> None:
+    with pytest.raises(EventCursorError, match="no event 'Nope'"):
+        _cursor(deployment, None, events=["Nope"])
