@@ -7,6 +7,7 @@ Every command takes ``--json``; every failure exits with a numbered code from
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -90,6 +91,10 @@ def _root(
     """Trustless machine learning on an EVM ledger."""
     _state.config = config
     _state.debug = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _settings(**chain: Any) -> Settings:

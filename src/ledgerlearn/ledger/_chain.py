@@ -10,12 +10,13 @@ Trust assumption: as the back end's; contract addresses come from a verified man
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
@@ -24,7 +25,7 @@ from ledgerlearn.exceptions import ChainIdMismatchError, TransactionFailedError
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
-from ledgerlearn.ledger._manifest import ContractRecord
+from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender
 from ledgerlearn.types import Address
 
@@ -144,6 +145,32 @@ class Chain:
                 self._senders[key.address] = sender
             return sender
 
+    def load_manifest(self, path: str | os.PathLike[str]) -> DeploymentManifest:
+        """Load a deployment manifest and verify it against this chain.
+
+        Parameters
+        ----------
+        path
+            The manifest file.
+
+        Returns
+        -------
+        DeploymentManifest
+            The verified manifest.
+
+        Raises
+        ------
+        ManifestNotFoundError, InvalidManifestError
+            If the file is missing or malformed.
+        ChainIdMismatchError
+            If it is for another chain.
+        ManifestCodeMismatchError
+            If an address holds code other than its artifact's.
+        """
+        manifest = DeploymentManifest.load(path)
+        manifest.verify(self)
+        return manifest
+
     def contract(self, name: str, address: str) -> Contract:
         """Bind the packaged ABI of ``name`` at ``address``.
 
@@ -187,8 +214,6 @@ class Chain:
         ContractRevertError
             If the constructor reverts.
         """
-        from eth_utils import keccak
-
         artifact = get_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction

@@ -252,7 +252,7 @@ class TransactionSender:
     timeout
         Seconds to wait for a receipt.
     poll_interval
-        Seconds between receipt polls.
+        Longest wait between receipt polls (polling starts at 2 ms and doubles).
     gas_margin
         Factor on the gas estimate.
     retry
@@ -266,7 +266,7 @@ class TransactionSender:
         chain_id: int,
         *,
         timeout: float = 120.0,
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.5,
         gas_margin: float = 1.2,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -384,7 +384,13 @@ class TransactionSender:
         return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * int(base_fee) + priority}
 
     def _wait(self, tx_hash: bytes, context: str) -> TxReceipt:
+        """Poll for the receipt: at once, then after 2 ms, doubling up to ``poll_interval``.
+
+        Instant-mining chains answer within a few milliseconds; real chains are polled at
+        ``poll_interval`` without hammering the node.
+        """
         deadline = time.monotonic() + self.timeout
+        delay = 0.002
         while True:
             try:
                 return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
@@ -397,7 +403,8 @@ class TransactionSender:
                 raise TransactionTimeoutError(
                     f"{context}: no receipt for 0x{tx_hash.hex()} after {self.timeout:.0f} s"
                 )
-            time.sleep(self.poll_interval)
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, self.poll_interval)
 
     def _explain_failure(
         self, tx: dict[str, Any], receipt: TxReceipt, context: str

@@ -78,3 +78,10 @@ def test_save_is_atomic_and_leaves_no_temp_files(deployment: Deployment, tmp_pat
     deployment.manifest.save(tmp_path / "deployment.json")
     deployment.manifest.save(tmp_path / "deployment.json")
     assert [p.name for p in tmp_path.iterdir()] == ["deployment.json"]
+
+
+def test_chain_load_manifest_loads_and_verifies(deployment: Deployment, tmp_path: Path) -> None:
+    path = deployment.manifest.save(tmp_path / "deployment.json")
+    assert deployment.chain.load_manifest(path) == deployment.manifest
+    with Chain() as other, pytest.raises(ManifestCodeMismatchError):
+        other.load_manifest(path)
