@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from ledgerlearn import __version__
@@ -408,7 +409,7 @@ def demo(
     from ledgerlearn.demo import run_demo
 
     out = Output(json_output)
-    report = run_demo(workdir, say=lambda line: out.info(f"[green]✓[/] {line}"))
+    report = run_demo(workdir, say=lambda line: out.info(f"[green]✓[/] {escape(line)}"))
     out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
 
 

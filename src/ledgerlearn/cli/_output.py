@@ -7,13 +7,15 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from ledgerlearn.exit_codes import ExitCode, remedy
 
 __all__ = ["Output", "print_error"]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji off: "did:key:z6Mk..." must not render ":key:" as an emoji.
+stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class Output:
@@ -73,5 +75,5 @@ def print_error(message: str, code: ExitCode, as_json: bool) -> None:
         document = {"error": message, "exitCode": int(code), "remedy": remedy(code)}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        stderr.print(f"[bold red]error[/]: {message}", markup=True)
+        stderr.print(f"[bold red]error[/]: {escape(message)}", markup=True)
         stderr.print(f"[yellow]remedy[/]: {remedy(code)}  (exit code {int(code)})", markup=True)

@@ -160,3 +160,16 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert steps["read events"]["events"] == ["RoleGranted", "Transfer", "Approval", "Transfer"]
     assert steps["store artifact"]["cid"].startswith("bafybei")
     assert (tmp_path / "demo" / "deployment.json").is_file()
+
+
+def test_human_output_prints_dids_verbatim(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "did", "new")
+    assert code == 0 and out.startswith("did:key:z6Mk")
+
+
+def test_missing_anvil_exits_12_naming_make_setup(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERLEARN_CHAIN__ANVIL_PATH", "/nonexistent/anvil")
+    code, data, _ = run(capsys, "chain", "info", "--backend", "devnet", "--json")
+    assert code == ExitCode.ANVIL_MISSING and "make setup" in data["error"]

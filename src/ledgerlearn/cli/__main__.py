@@ -1,0 +1,5 @@
+"""Run the CLI as ``python -m ledgerlearn.cli``."""
+
+from ledgerlearn.cli import main
+
+main()
