@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key, sign_typed_data
-from ledgerlearn.ledger import Chain, EventCursor, TokenParameters, deploy_protocol
+from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
+from ledgerlearn.ledger import Chain, EventCursor, TokenParameters, deploy_protocol, sign_permit
 from ledgerlearn.storage import LocalContentStore, compute_cid
 
 __all__ = ["DemoReport", "run_demo"]
@@ -104,37 +104,18 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
         token = chain.contract("LedgerToken", token_address)
         amount = 1_000 * 10**18
         deadline = 2**48
-        nonce = token.functions.nonces(deployer.address).call()
-        signature = sign_typed_data(
-            deployer,
-            {
-                "name": "LedgerLearn",
-                "version": "1",
-                "chainId": chain.chain_id,
-                "verifyingContract": token_address,
-            },
-            {
-                "Permit": [
-                    {"name": "owner", "type": "address"},
-                    {"name": "spender", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "nonce", "type": "uint256"},
-                    {"name": "deadline", "type": "uint256"},
-                ]
-            },
-            "Permit",
-            {
-                "owner": deployer.address,
-                "spender": participant.address,
-                "value": amount,
-                "nonce": nonce,
-                "deadline": deadline,
-            },
-        )
-        v, r, s = signature[64], signature[:32], signature[32:64]
+        permit = sign_permit(deployer, token, chain.chain_id, participant.address, amount, deadline)
         # The participant submits the deployer's off-chain signature and pays the gas.
         chain.sender(participant).transact(
-            token.functions.permit(deployer.address, participant.address, amount, deadline, v, r, s)
+            token.functions.permit(
+                deployer.address,
+                participant.address,
+                amount,
+                deadline,
+                permit.v,
+                permit.r,
+                permit.s,
+            )
         )
         chain.sender(participant).transact(
             token.functions.transferFrom(deployer.address, participant.address, amount)

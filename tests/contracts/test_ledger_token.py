@@ -6,44 +6,18 @@ import pytest
 from eth_utils import keccak
 
 from ledgerlearn.exceptions import ContractRevertError
-from ledgerlearn.identity import Secp256k1Key, sign_typed_data
-from ledgerlearn.ledger import Chain, revert_error_class
+from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.ledger import Chain, revert_error_class, sign_permit
 from tests.conftest import Deployment
 
 TOKEN = 10**18
-PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
 
 
 def _permit_signature(
     d: Deployment, owner: Secp256k1Key, spender: str, value: int, deadline: int
 ) -> tuple[int, bytes, bytes]:
-    signature = sign_typed_data(
-        owner,
-        {
-            "name": "LedgerLearn",
-            "version": "1",
-            "chainId": d.chain.chain_id,
-            "verifyingContract": d.token.address,
-        },
-        PERMIT_TYPES,
-        "Permit",
-        {
-            "owner": owner.address,
-            "spender": spender,
-            "value": value,
-            "nonce": d.token.functions.nonces(owner.address).call(),
-            "deadline": deadline,
-        },
-    )
-    return signature[64], signature[:32], signature[32:64]
+    permit = sign_permit(owner, d.token, d.chain.chain_id, spender, value, deadline)
+    return permit.v, permit.r, permit.s
 
 
 def test_metadata_and_initial_supply(deployment: Deployment) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from eth_account import Account
 
+from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import KeystoreError, KeystorePasswordError
 from ledgerlearn.identity._keys import Ed25519Key, Secp256k1Key
 
@@ -70,19 +70,7 @@ def save_keystore(
         document["ledgerlearn"] = {"keyType": "ed25519"}
     else:
         document["ledgerlearn"] = {"keyType": "secp256k1"}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(document, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_bytes(target, json.dumps(document).encode(), mode=0o600)
 
 
 def load_keystore(path: str | os.PathLike[str], password: str) -> Secp256k1Key | Ed25519Key:

@@ -30,12 +30,14 @@ from ledgerlearn.ledger._deploy import PROTOCOL_CONTRACTS, TokenParameters, depl
 from ledgerlearn.ledger._events import BLOCK_DONE, CursorPosition, EventCursor
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
+from ledgerlearn.ledger._token import PERMIT_TYPES, PermitSignature, sign_permit
 from ledgerlearn.ledger._tx import NonceManager, RetryPolicy, TransactionSender, is_transient
 
 __all__ = [
     "BLOCK_DONE",
     "DEV_CHAIN_IDS",
     "DEV_MNEMONIC",
+    "PERMIT_TYPES",
     "PROTOCOL_CONTRACTS",
     "Artifact",
     "Chain",
@@ -47,6 +49,7 @@ __all__ = [
     "EmbeddedBackend",
     "EventCursor",
     "NonceManager",
+    "PermitSignature",
     "RetryPolicy",
     "RpcBackend",
     "TokenParameters",
@@ -62,4 +65,5 @@ __all__ = [
     "open_chain",
     "project_root",
     "revert_error_class",
+    "sign_permit",
 ]

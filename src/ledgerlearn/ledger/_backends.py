@@ -26,6 +26,7 @@ import socket
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -70,11 +71,16 @@ def dev_keys(count: int = _DEV_ACCOUNTS) -> list[Secp256k1Key]:
     list[Secp256k1Key]
         The keys; account 0 is ``0xf39F...2266``.
     """
+    return list(_derive_dev_keys(count))
+
+
+@cache
+def _derive_dev_keys(count: int) -> tuple[Secp256k1Key, ...]:
     Account.enable_unaudited_hdwallet_features()
-    return [
+    return tuple(
         Secp256k1Key(Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}"))
         for i in range(count)
-    ]
+    )
 
 
 class ChainBackend(ABC):
@@ -115,13 +121,24 @@ class ChainBackend(ABC):
         return None
 
 
-class EmbeddedBackend(ChainBackend):
+class _DevChainBackend(ChainBackend):
+    """A local development chain funding the ten :data:`DEV_MNEMONIC` accounts."""
+
+    def dev_accounts(self) -> list[Secp256k1Key]:
+        """Return the ten funded development accounts.
+
+        Returns
+        -------
+        list[Secp256k1Key]
+            Keys of the genesis accounts.
+        """
+        return dev_keys()
+
+
+class EmbeddedBackend(_DevChainBackend):
     """py-evm in this process through eth-tester; transactions are mined immediately."""
 
     name = "embedded"
-
-    def __init__(self) -> None:
-        self._keys = dev_keys()
 
     def start(self) -> Web3:
         """Create a fresh in-memory chain with the development accounts funded.
@@ -135,16 +152,6 @@ class EmbeddedBackend(ChainBackend):
 
         backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path="m/44'/60'/0'/0")
         return Web3(EthereumTesterProvider(EthereumTester(backend)))
-
-    def dev_accounts(self) -> list[Secp256k1Key]:
-        """Return the ten funded development accounts.
-
-        Returns
-        -------
-        list[Secp256k1Key]
-            Keys of the genesis accounts.
-        """
-        return list(self._keys)
 
 
 def find_anvil(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -206,7 +213,7 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)
 
 
-class DevnetBackend(ChainBackend):
+class DevnetBackend(_DevChainBackend):
     """anvil on a free loopback port, owned by this object.
 
     Parameters
@@ -241,7 +248,6 @@ class DevnetBackend(ChainBackend):
         self._block_time = block_time
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._keys = dev_keys()
 
     @property
     def rpc_url(self) -> str | None:
@@ -318,16 +324,6 @@ class DevnetBackend(ChainBackend):
             _terminate(self._process)
             self._process = None
             self._port = None
-
-    def dev_accounts(self) -> list[Secp256k1Key]:
-        """Return the ten funded development accounts.
-
-        Returns
-        -------
-        list[Secp256k1Key]
-            Keys of the genesis accounts.
-        """
-        return list(self._keys)
 
 
 def _terminate(process: subprocess.Popen[Any]) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, cast
 from web3.contract import Contract
 from web3.types import EventData, FilterParams, LogReceipt
 
+from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import EventCursorError
 from ledgerlearn.ledger._chain import Chain
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
@@ -133,17 +133,7 @@ class EventCursor:
             "block": position.block,
             "logIndex": position.log_index,
         }
-        self._state_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._state_path.name}.", dir=self._state_path.parent)
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(state, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self._state_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(self._state_path, json.dumps(state).encode())
 
     def poll(self, handler: Callable[[EventData], Any], *, max_events: int | None = None) -> int:
         """Deliver every new confirmed event to ``handler``, in order.

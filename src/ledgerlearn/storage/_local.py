@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from ledgerlearn._atomic import atomic_output
 from ledgerlearn.exceptions import ContentCorruptedError, ContentNotFoundError, StorageError
 from ledgerlearn.storage._cid import CHUNK_SIZE, CidBuilder, parse_cid
 from ledgerlearn.storage._store import ContentStore
@@ -90,18 +91,8 @@ class LocalContentStore(ContentStore):
             raise
 
     def _write_index(self, cid: Cid, digests: Sequence[bytes]) -> None:
-        index = self._path("leaves", cid)
-        index.parent.mkdir(exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix="idx-", dir=self.root / "tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(b"".join(digests))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, index)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_output(self._path("leaves", cid), temp_dir=self.root / "tmp") as out:
+            out.write(b"".join(digests))
 
     def _read(self, cid: Cid) -> Iterator[bytes]:
         try:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from ledgerlearn._atomic import atomic_output
 from ledgerlearn.exceptions import ContentCorruptedError, StorageError
 from ledgerlearn.storage._cid import CHUNK_SIZE, CODEC_RAW, build_dag, parse_cid
 from ledgerlearn.types import Cid
@@ -285,20 +285,10 @@ class ContentStore(ABC):
         Path
             The destination.
         """
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in self.iter_chunks(cid):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return target
+        with atomic_output(path) as out:
+            for chunk in self.iter_chunks(cid):
+                out.write(chunk)
+        return Path(path)
 
     def verify(self, cid: Cid | str) -> None:
         """Read and check the whole content for ``cid``.
