@@ -26,7 +26,12 @@ from ledgerlearn.ledger._backends import (
     find_anvil,
 )
 from ledgerlearn.ledger._chain import Chain, open_chain
-from ledgerlearn.ledger._deploy import PROTOCOL_CONTRACTS, TokenParameters, deploy_protocol
+from ledgerlearn.ledger._deploy import (
+    PROTOCOL_CONTRACTS,
+    BeaconParameters,
+    TokenParameters,
+    deploy_protocol,
+)
 from ledgerlearn.ledger._events import BLOCK_DONE, CursorPosition, EventCursor
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
@@ -40,6 +45,7 @@ __all__ = [
     "PERMIT_TYPES",
     "PROTOCOL_CONTRACTS",
     "Artifact",
+    "BeaconParameters",
     "Chain",
     "ChainBackend",
     "ContractRecord",

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from eth_account import Account
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
-from ledgerlearn.exceptions import AnvilNotFoundError, ChainUnavailableError
+from ledgerlearn.exceptions import AnvilNotFoundError, ChainUnavailableError, LedgerError
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import project_root
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
@@ -120,6 +120,28 @@ class ChainBackend(ABC):
         """The JSON-RPC URL other processes can use, if the chain has one."""
         return None
 
+    def mine(self, w3: Web3, blocks: int) -> None:
+        """Mine ``blocks`` empty blocks on a development chain.
+
+        Parameters
+        ----------
+        w3
+            The connection :meth:`start` returned.
+        blocks
+            How many.
+
+        Raises
+        ------
+        LedgerError
+            On chains that cannot be told to mine (real networks).
+        """
+        try:
+            w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
+        except Exception as exc:
+            raise LedgerError(
+                f"the {self.name} chain cannot mine on request ({exc}); wait for blocks instead"
+            ) from exc
+
 
 class _DevChainBackend(ChainBackend):
     """A local development chain funding the ten :data:`DEV_MNEMONIC` accounts."""
@@ -139,6 +161,18 @@ class EmbeddedBackend(_DevChainBackend):
     """py-evm in this process through eth-tester; transactions are mined immediately."""
 
     name = "embedded"
+
+    def mine(self, w3: Web3, blocks: int) -> None:
+        """Mine ``blocks`` empty blocks in py-evm.
+
+        Parameters
+        ----------
+        w3
+            The connection :meth:`start` returned.
+        blocks
+            How many.
+        """
+        w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
 
     def start(self) -> Web3:
         """Create a fresh in-memory chain with the development accounts funded.

@@ -10,8 +10,10 @@ Trust assumption: as the back end's; contract addresses come from a verified man
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -21,7 +23,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from ledgerlearn.config import ChainSettings
-from ledgerlearn.exceptions import ChainIdMismatchError, TransactionFailedError
+from ledgerlearn.exceptions import (
+    ChainIdMismatchError,
+    LedgerError,
+    TransactionFailedError,
+    TransactionTimeoutError,
+)
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
@@ -107,6 +114,62 @@ class Chain:
     def block_number(self) -> int:
         """The latest block's number."""
         return int(self.w3.eth.block_number)
+
+    def mine(self, blocks: int = 1) -> int:
+        """Mine empty blocks on a development chain (embedded, anvil).
+
+        Parameters
+        ----------
+        blocks
+            How many.
+
+        Returns
+        -------
+        int
+            The new head's number.
+
+        Raises
+        ------
+        LedgerError
+            On a chain that does not mine on request.
+        """
+        self.backend.mine(self.w3, blocks)
+        return self.block_number
+
+    def wait_for_block(self, number: int, *, timeout: float = 600.0, mine: bool = True) -> int:
+        """Return once the head is at least ``number``, mining on development chains.
+
+        Parameters
+        ----------
+        number
+            The block height to reach.
+        timeout
+            Seconds to wait on chains that mine on their own.
+        mine
+            Mine the missing blocks when the back end can.
+
+        Returns
+        -------
+        int
+            The head's number.
+
+        Raises
+        ------
+        TransactionTimeoutError
+            If the height is not reached in time.
+        """
+        head = self.block_number
+        if head >= number:
+            return head
+        if mine:
+            with contextlib.suppress(LedgerError):
+                return self.mine(number - head)
+        deadline = time.monotonic() + timeout
+        while (head := self.block_number) < number:
+            if time.monotonic() > deadline:
+                raise TransactionTimeoutError(f"block {number} not reached in {timeout:.0f} s")
+            time.sleep(1.0)
+        return head
 
     def code_at(self, address: str) -> bytes:
         """Return the runtime code at ``address`` (empty for an account).
