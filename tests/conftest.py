@@ -11,6 +11,7 @@ from web3.contract import Contract
 
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger import (
+    BeaconParameters,
     Chain,
     DeploymentManifest,
     DevnetBackend,
@@ -36,7 +37,10 @@ class Deployment:
 def _deploy(chain: Chain) -> Deployment:
     deployer, alice, bob = chain.accounts[:3]
     manifest = deploy_protocol(
-        chain, deployer, TokenParameters(initial_supply=1_000 * 10**18, max_supply=2_000 * 10**18)
+        chain,
+        deployer,
+        TokenParameters(initial_supply=1_000 * 10**18, max_supply=2_000 * 10**18),
+        BeaconParameters(minimum_bond=10 * 10**18, fulfilment_window=5, unbonding_blocks=10),
     )
     token = chain.contract("LedgerToken", manifest.get_address("LedgerToken"))
     return Deployment(chain, manifest, token, deployer, alice, bob)

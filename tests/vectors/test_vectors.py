@@ -17,6 +17,7 @@ from ledgerlearn.identity import (
     resolve_did_key,
     sign_typed_data,
 )
+from ledgerlearn.randomness import P256_SHA256_TAI, SECP256K1_SHA256_TAI, VrfKey
 from ledgerlearn.storage import compute_cid
 
 HERE = Path(__file__).parent
@@ -48,6 +49,12 @@ def _cases() -> list[Any]:
         )
     for v in _load("eip712.json")["vectors"]:
         cases.append(pytest.param("eip712", v, id="eip712-mail"))
+    ecvrf = _load("ecvrf.json")
+    for index, v in enumerate(ecvrf["p256"]):
+        cases.append(pytest.param("ecvrf-p256", v, id=f"ecvrf-p256-rfc9381-{10 + index}"))
+    for sk, pk, pi, beta in ecvrf["secp256k1"]:
+        v = {"sk": sk, "pk": pk, "alpha": "73616d706c65", "pi": pi, "beta": beta}
+        cases.append(pytest.param("ecvrf-secp256k1", v, id=f"ecvrf-secp256k1-{sk[:16]}"))
     return cases
 
 
@@ -79,5 +86,13 @@ def test_vector(kind: str, vector: dict[str, Any]) -> None:
         signature = sign_typed_data(key, *args)
         sig = vector["signature"]
         assert signature == bytes.fromhex(sig["r"][2:] + sig["s"][2:]) + bytes([sig["v"]])
+    elif kind in ("ecvrf-p256", "ecvrf-secp256k1"):
+        suite = P256_SHA256_TAI if kind == "ecvrf-p256" else SECP256K1_SHA256_TAI
+        key = VrfKey.from_secret(int(vector["sk"], 16), suite)
+        alpha = bytes.fromhex(vector["alpha"])
+        assert key.public_key_bytes.hex() == vector["pk"]
+        assert key.prove(alpha).hex() == vector["pi"]
+        beta = suite.verify(bytes.fromhex(vector["pk"]), bytes.fromhex(vector["pi"]), alpha)
+        assert beta.hex() == vector["beta"]
     else:  # pragma: no cover - a new vector file without a branch
         pytest.fail(f"no check for vector kind {kind}")

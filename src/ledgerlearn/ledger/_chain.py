@@ -18,9 +18,13 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier
 
 from ledgerlearn.config import ChainSettings
 from ledgerlearn.exceptions import (
@@ -33,7 +37,8 @@ from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
-from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender
+from ledgerlearn.ledger._reverts import decode_revert
+from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender, revert_data
 from ledgerlearn.types import Address
 
 __all__ = ["Chain", "open_chain"]
@@ -114,6 +119,31 @@ class Chain:
     def block_number(self) -> int:
         """The latest block's number."""
         return int(self.w3.eth.block_number)
+
+    def call(self, function: ContractFunction, *, block: BlockIdentifier = "latest") -> Any:
+        """Run a contract function as a read-only call, decoding reverts.
+
+        Parameters
+        ----------
+        function
+            A bound web3 contract function, e.g. ``token.functions.balanceOf(owner)``.
+        block
+            The block to read at.
+
+        Returns
+        -------
+        Any
+            The decoded return value.
+
+        Raises
+        ------
+        ContractRevertError
+            Subclass named after the Solidity error, if the call reverts.
+        """
+        try:
+            return function.call(block_identifier=block)
+        except (ContractLogicError, EthTesterTransactionFailed) as exc:
+            raise decode_revert(revert_data(exc), f"{function.fn_name}()") from exc
 
     def mine(self, blocks: int = 1) -> int:
         """Mine empty blocks on a development chain (embedded, anvil).

@@ -20,6 +20,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger import Chain, DeploymentManifest
@@ -200,7 +201,7 @@ class BeaconClient:
         dict[str, Any]
             Requester, purpose, blocks, key count, fulfilment.
         """
-        values = self.contract.functions.getRequest(request_id).call()
+        values = self.chain.call(self.contract.functions.getRequest(request_id))
         return dict(zip(_REQUEST_FIELDS, values, strict=True))
 
     def wait_for_seed(self, request_id: bytes) -> bytes:
@@ -255,7 +256,7 @@ class BeaconClient:
         int
             The key index.
         """
-        return int(self.contract.functions.assignedKey(request_id).call())
+        return int(self.chain.call(self.contract.functions.assignedKey(request_id)))
 
     def fulfil(self, owner: Secp256k1Key, vrf_key: VrfKey, request_id: bytes) -> Fulfilment:
         """Prove the VRF on the request's seed and submit the proof.
@@ -281,7 +282,7 @@ class BeaconClient:
         receipt = self.chain.sender(owner).transact(
             self.contract.functions.fulfil(request_id, proof, points)
         )
-        events = self.contract.events.RandomnessFulfilled().process_receipt(receipt)
+        events = self.contract.events.RandomnessFulfilled().process_receipt(receipt, errors=DISCARD)
         event = events[0]["args"]
         return Fulfilment(
             request_id=request_id,
@@ -304,7 +305,7 @@ class BeaconClient:
         bytes
             32 bytes.
         """
-        return bytes(self.contract.functions.randomnessOf(request_id).call())
+        return bytes(self.chain.call(self.contract.functions.randomnessOf(request_id)))
 
     def select_on_chain(self, seed: bytes, weights: Sequence[int], k: int) -> list[int]:
         """Run the contract's weighted selection (a view call).
@@ -323,7 +324,8 @@ class BeaconClient:
         list[int]
             Indices in draw order.
         """
-        return [int(i) for i in self.contract.functions.select(seed, list(weights), k).call()]
+        chosen = self.chain.call(self.contract.functions.select(seed, list(weights), k))
+        return [int(i) for i in chosen]
 
     def verify_on_chain(self, public_key: Point, pi: bytes, alpha: bytes) -> bytes:
         """Verify a proof with the contract's verifier (a view call).
@@ -347,4 +349,4 @@ class BeaconClient:
         call = self.contract.functions.verifyProof(
             [public_key.x, public_key.y], proof, alpha, points
         )
-        return bytes(call.call())
+        return bytes(self.chain.call(call))
