@@ -3,8 +3,10 @@
 Starts py-evm in process, deploys the protocol, checks the manifest against the chain,
 stores a model artifact in the local content store and reads it back verified, gives a
 participant a did:key, lets the deployer grant that participant an allowance with an
-EIP-712 permit signed off chain and accepted by the token contract, and reads the
-resulting events through a resumable cursor. Later issues replace this with the network
+EIP-712 permit signed off chain and accepted by the token contract, registers VRF keys
+with the randomness beacon, requests randomness, fulfils it with an ECVRF proof the
+contract verifies and picks a stake-weighted committee with it, and reads the token's
+events through a resumable cursor. Later issues replace this with the network
 demo.
 
 Trust assumption: as each layer's; nothing here is mocked.
@@ -20,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
-from ledgerlearn.ledger import Chain, EventCursor, TokenParameters, deploy_protocol, sign_permit
+from ledgerlearn.ledger import (
+    Chain,
+    DeploymentManifest,
+    EventCursor,
+    TokenParameters,
+    deploy_protocol,
+    sign_permit,
+)
+from ledgerlearn.randomness import BeaconClient, VrfKey, purpose_id, select
 from ledgerlearn.storage import LocalContentStore, compute_cid
 
 __all__ = ["DemoReport", "run_demo"]
@@ -134,4 +144,50 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
         cursor.poll(lambda event: events.append(str(event["event"])))
         say(f"event cursor read {len(events)} events: {', '.join(events)}")
         report.add("read events", events=events, position=cursor.position.block)
+
+        _randomness_section(chain, manifest, say, report)
     return report
+
+
+def _randomness_section(
+    chain: Chain, manifest: DeploymentManifest, say: Callable[[str], None], report: DemoReport
+) -> None:
+    """Register VRF keys, request randomness, fulfil it on chain, pick a committee."""
+    deployer = chain.accounts[0]
+    beacon = BeaconClient.from_manifest(chain, manifest)
+    holders = chain.accounts[2:5]
+    vrf_keys = {}
+    for holder in holders:
+        chain.sender(deployer).transact(
+            beacon.token.functions.transfer(holder.address, beacon.minimum_bond)
+        )
+        vrf_key = VrfKey.derive(holder.unsafe_secret())
+        vrf_keys[beacon.register_key(holder, vrf_key)] = (holder, vrf_key)
+    say(f"registered {len(vrf_keys)} VRF keys (secp256k1, derived from each identity), bonded")
+    request_id = beacon.request(deployer, purpose_id("round", 1, 1))
+    seed = beacon.wait_for_seed(request_id)
+    assigned = beacon.assigned_key(request_id)
+    holder, vrf_key = vrf_keys[assigned]
+    fulfilment = beacon.fulfil(holder, vrf_key, request_id)
+    say(
+        f"request {request_id.hex()[:16]}…: key {assigned} proved the VRF on seed "
+        f"{seed.hex()[:16]}…; proof verified on chain ({fulfilment.gas_used:,} gas), "
+        f"output {fulfilment.output.hex()[:16]}…"
+    )
+    candidates = [account.address for account in chain.accounts]
+    stakes = [(i + 1) * 100 for i in range(len(candidates))]
+    committee = select(fulfilment.output, candidates, stakes, 3)
+    assert beacon.select_on_chain(fulfilment.output, stakes, 3) == [
+        candidates.index(member) for member in committee
+    ]
+    members = ", ".join(member[:10] for member in committee)
+    say(f"committee of 3 from 10 candidates weighted by stake: {members} (same on chain)")
+    report.add(
+        "randomness",
+        requestId=request_id.hex(),
+        seed=seed.hex(),
+        keyIndex=assigned,
+        output=fulfilment.output.hex(),
+        fulfilGas=fulfilment.gas_used,
+        committee=committee,
+    )

@@ -25,6 +25,7 @@ from ledgerlearn.exceptions import (
     TransactionTimeoutError,
 )
 from ledgerlearn.ledger import (
+    BeaconParameters,
     Chain,
     ChainBackend,
     DevnetBackend,
@@ -36,6 +37,7 @@ from ledgerlearn.ledger import (
     open_chain,
     revert_error_class,
 )
+from ledgerlearn.randomness import BeaconClient, VrfKey, purpose_id
 
 slow = pytest.mark.slow
 
@@ -55,7 +57,10 @@ def test_same_flow_on_every_backend(kind: str, devnet: Chain) -> None:
     with Chain(_backend(kind, devnet)) as chain:
         deployer, alice = chain.accounts[:2]
         manifest = deploy_protocol(
-            chain, deployer, TokenParameters(initial_supply=10, max_supply=10)
+            chain,
+            deployer,
+            TokenParameters(initial_supply=10, max_supply=10),
+            BeaconParameters(minimum_bond=2, fulfilment_window=3, unbonding_blocks=5),
         )
         manifest.verify(chain)
         token = chain.contract("LedgerToken", manifest.get_address("LedgerToken"))
@@ -64,10 +69,23 @@ def test_same_flow_on_every_backend(kind: str, devnet: Chain) -> None:
         with pytest.raises(revert_error_class("ERC20InsufficientBalance")):
             chain.sender(alice).transact(token.functions.transfer(deployer.address, 5))
         events: list[str] = []
-        EventCursor(chain, token, None, start_block=manifest.deploy_block).poll(
-            lambda e: events.append(e["event"])
-        )
+        EventCursor(
+            chain,
+            token,
+            None,
+            start_block=manifest.deploy_block,
+            events=["Transfer", "RoleGranted"],
+        ).poll(lambda e: events.append(e["event"]))
         assert events == ["RoleGranted", "Transfer", "Transfer"]
+
+        beacon = BeaconClient.from_manifest(chain, manifest)
+        holder = chain.accounts[2]
+        vrf = VrfKey.derive(holder.unsafe_secret())
+        chain.sender(deployer).transact(token.functions.transfer(holder.address, 2))
+        beacon.register_key(holder, vrf, beacon.minimum_bond)
+        request_id = beacon.request(alice, purpose_id("backend", kind))
+        fulfilment = beacon.fulfil(holder, vrf, request_id)
+        assert fulfilment.output == vrf.evaluate(beacon.seed_of(request_id))[0]
 
 
 @slow

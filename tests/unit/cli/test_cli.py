@@ -159,6 +159,7 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     steps = {step["step"]: step for step in data["steps"]}
     assert steps["read events"]["events"] == ["RoleGranted", "Transfer", "Approval", "Transfer"]
     assert steps["store artifact"]["cid"].startswith("bafybei")
+    assert len(steps["randomness"]["committee"]) == 3 and steps["randomness"]["fulfilGas"] < 200_000
     assert (tmp_path / "demo" / "deployment.json").is_file()
 
 
