@@ -45,6 +45,7 @@ demo: setup
 
 bench: setup
 	@$(BIN)/python benchmarks/bench_foundation.py
+	@$(BIN)/python benchmarks/bench_randomness.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
