@@ -36,7 +36,12 @@ The tree::
         ├── InvalidKeyError (ValueError)
         ├── KeystoreError
         │   └── KeystorePasswordError (ValueError)
-        └── SignatureError
+        ├── SignatureError
+        └── VrfError                         (ledgerlearn.randomness)
+            └── InvalidVrfProofError (ValueError)
+
+Elsewhere: ``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a
+committee that cannot be drawn.
 """
 
 from __future__ import annotations

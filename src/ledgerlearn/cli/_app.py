@@ -47,10 +47,12 @@ chain_app = typer.Typer(help="Run or inspect a chain.", no_args_is_help=True)
 store_app = typer.Typer(help="Content-addressed storage.", no_args_is_help=True)
 did_app = typer.Typer(help="Decentralized identifiers.", no_args_is_help=True)
 manifest_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
+vrf_app = typer.Typer(help="Verifiable random functions (ECVRF, RFC 9381).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(store_app, name="store")
 app.add_typer(did_app, name="did")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(vrf_app, name="vrf")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 BackendOption = Annotated[
@@ -393,6 +395,72 @@ def did_resolve(did: str, json_output: JsonOption = False) -> None:
     """Resolve a DID to its DID document."""
     document = did_key_document(did)
     Output(json_output).result(document)
+
+
+# --- vrf ---------------------------------------------------------------------------------
+
+
+def _vrf_key(keystore: Path, password_file: Path | None) -> Any:
+    from ledgerlearn.randomness import VrfKey
+
+    return VrfKey.derive(load_keystore(keystore, _password(password_file)).unsafe_secret())
+
+
+def _hex(value: str, what: str) -> bytes:
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{what} must be hex") from exc
+
+
+KeystoreArg = Annotated[
+    Path, typer.Option("--keystore", help="Identity keystore the VRF key derives from.")
+]
+
+
+@vrf_app.command("key")
+def vrf_key(
+    keystore: KeystoreArg, password_file: PasswordFileOption = None, json_output: JsonOption = False
+) -> None:
+    """Print the VRF public key derived from an identity's keystore."""
+    key = _vrf_key(keystore, password_file)
+    data = {
+        "suite": key.suite.name,
+        "publicKey": key.public_key_bytes.hex(),
+        "x": hex(key.public_key.x),
+        "y": hex(key.public_key.y),
+    }
+    Output(json_output).result(data, key.public_key_bytes.hex())
+
+
+@vrf_app.command("prove")
+def vrf_prove(
+    alpha: Annotated[str, typer.Argument(help="The input, hex.")],
+    keystore: KeystoreArg,
+    password_file: PasswordFileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove the VRF on ALPHA; print the proof and the output."""
+    key = _vrf_key(keystore, password_file)
+    beta, pi = key.evaluate(_hex(alpha, "ALPHA"))
+    data = {"publicKey": key.public_key_bytes.hex(), "pi": pi.hex(), "beta": beta.hex()}
+    Output(json_output).result(data, f"pi   {pi.hex()}\nbeta {beta.hex()}")
+
+
+@vrf_app.command("verify")
+def vrf_verify(
+    public_key: Annotated[str, typer.Argument(help="Compressed public key, hex.")],
+    pi: Annotated[str, typer.Argument(help="The proof, hex.")],
+    alpha: Annotated[str, typer.Argument(help="The input, hex.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Verify a proof; print the output (exit 30 if it does not verify)."""
+    from ledgerlearn.randomness import SECP256K1_SHA256_TAI
+
+    beta = SECP256K1_SHA256_TAI.verify(
+        _hex(public_key, "PUBLIC_KEY"), _hex(pi, "PI"), _hex(alpha, "ALPHA")
+    )
+    Output(json_output).result({"valid": True, "beta": beta.hex()}, f"valid; beta {beta.hex()}")
 
 
 # --- demo --------------------------------------------------------------------------------

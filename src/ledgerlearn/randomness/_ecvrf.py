@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from ledgerlearn.exceptions import LedgerLearnError
+from ledgerlearn.exceptions import IdentityError
 from ledgerlearn.randomness._groups import P256, SECP256K1, Group, Point
 
 __all__ = [
@@ -39,8 +39,8 @@ __all__ = [
 ]
 
 
-class VrfError(LedgerLearnError):
-    """Base of randomness errors."""
+class VrfError(IdentityError):
+    """Base of VRF errors (key material and proofs are identity matters)."""
 
 
 class InvalidVrfProofError(VrfError, ValueError):

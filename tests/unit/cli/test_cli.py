@@ -174,3 +174,24 @@ def test_missing_anvil_exits_12_naming_make_setup(
     monkeypatch.setenv("LEDGERLEARN_CHAIN__ANVIL_PATH", "/nonexistent/anvil")
     code, data, _ = run(capsys, "chain", "info", "--backend", "devnet", "--json")
     assert code == ExitCode.ANVIL_MISSING and "make setup" in data["error"]
+
+
+def test_vrf_key_prove_verify(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerlearn.identity import Secp256k1Key, save_keystore
+
+    monkeypatch.setenv("LEDGERLEARN_KEYSTORE_PASSWORD", "pw")
+    save_keystore(Secp256k1Key.generate(), tmp_path / "k.json", "pw", scrypt_n=2**10)
+    code, key, _ = run(capsys, "vrf", "key", "--keystore", str(tmp_path / "k.json"), "--json")
+    assert code == 0 and key["suite"] == "ECVRF-SECP256K1-SHA256-TAI"
+    code, proof, _ = run(
+        capsys, "vrf", "prove", "0xabcd", "--keystore", str(tmp_path / "k.json"), "--json"
+    )
+    assert code == 0 and proof["publicKey"] == key["publicKey"]
+    code, verdict, _ = run(capsys, "vrf", "verify", key["publicKey"], proof["pi"], "abcd", "--json")
+    assert code == 0 and verdict["beta"] == proof["beta"]
+    code, verdict, _ = run(capsys, "vrf", "verify", key["publicKey"], proof["pi"], "abce", "--json")
+    assert code == ExitCode.IDENTITY and "does not verify" in verdict["error"]
+    code, verdict, _ = run(capsys, "vrf", "verify", key["publicKey"], "zz", "abcd", "--json")
+    assert code == ExitCode.USAGE
