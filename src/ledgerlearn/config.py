@@ -27,6 +27,7 @@ from ledgerlearn.exceptions import ConfigError
 __all__ = [
     "ChainSettings",
     "DeploymentSettings",
+    "RandomnessSettings",
     "Settings",
     "StorageSettings",
     "TokenSettings",
@@ -79,6 +80,14 @@ class TokenSettings(_Section):
     max_supply: int = Field(default=1_000_000_000, gt=0)
 
 
+class RandomnessSettings(_Section):
+    """``[randomness]``: RandomnessBeacon rules at deployment."""
+
+    minimum_bond: int = Field(default=1_000, ge=0)
+    fulfilment_window: int = Field(default=20, ge=1)
+    unbonding_blocks: int = Field(default=200, ge=1)
+
+
 class Settings(BaseSettings):
     """All of ledgerlearn's settings."""
 
@@ -93,6 +102,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     deployment: DeploymentSettings = DeploymentSettings()
     token: TokenSettings = TokenSettings()
+    randomness: RandomnessSettings = RandomnessSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -157,7 +157,7 @@ def chain_up(
     json_output: JsonOption = False,
 ) -> None:
     """Run a devnet (anvil) in the foreground until interrupted."""
-    from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
+    from ledgerlearn.ledger import Chain, DevnetBackend
 
     out = Output(json_output)
     settings = _settings()
@@ -169,7 +169,7 @@ def chain_up(
             "devAccounts": [key.address for key in chain.accounts],
         }
         if deploy:
-            deployed = deploy_protocol(chain, chain.accounts[0], _token(settings))
+            deployed = _deploy_protocol(chain, settings)
             path = deployed.save(manifest or settings.deployment.manifest)
             info["manifest"] = str(path)
             info["contracts"] = deployed.to_json()["contracts"]
@@ -215,13 +215,19 @@ def chain_info(
     )
 
 
-def _token(settings: Settings) -> Any:
-    from ledgerlearn.ledger import TokenParameters
+def _deploy_protocol(chain: Any, settings: Settings) -> Any:
+    from ledgerlearn.ledger import BeaconParameters, TokenParameters, deploy_protocol
 
-    return TokenParameters(
+    token = TokenParameters(
         initial_supply=settings.token.initial_supply * 10**18,
         max_supply=settings.token.max_supply * 10**18,
     )
+    beacon = BeaconParameters(
+        minimum_bond=settings.randomness.minimum_bond * 10**18,
+        fulfilment_window=settings.randomness.fulfilment_window,
+        unbonding_blocks=settings.randomness.unbonding_blocks,
+    )
+    return deploy_protocol(chain, chain.accounts[0], token, beacon)
 
 
 @app.command()
@@ -237,7 +243,7 @@ def deploy(
 ) -> None:
     """Deploy the protocol's contracts and write the deployment manifest."""
     from ledgerlearn.exceptions import InvalidManifestError
-    from ledgerlearn.ledger import deploy_protocol, open_chain
+    from ledgerlearn.ledger import open_chain
 
     out = Output(json_output)
     settings = _settings(
@@ -259,7 +265,7 @@ def deploy(
                 "[yellow]note[/]: the embedded chain lives only in this process; use "
                 "`ledgerlearn chain up` and --backend rpc for a lasting deployment"
             )
-        deployed = deploy_protocol(chain, chain.accounts[0], _token(settings))
+        deployed = _deploy_protocol(chain, settings)
         deployed.verify(chain)
         path = deployed.save(target)
     data = {"manifest": str(path), **deployed.to_json()}
