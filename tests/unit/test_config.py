@@ -62,6 +62,8 @@ def test_invalid_settings_name_the_setting(tmp_path: Path, toml: str, fragment: 
 
 
 def test_randomness_section(tmp_path: Path) -> None:
-    (tmp_path / "ledgerlearn.toml").write_text("[randomness]\nminimum_bond = 5\nfulfilment_window = 3\n")
+    (tmp_path / "ledgerlearn.toml").write_text(
+        "[randomness]\nminimum_bond = 5\nfulfilment_window = 3\n"
+    )
     settings = load_settings()
     assert (settings.randomness.minimum_bond, settings.randomness.fulfilment_window) == (5, 3)
