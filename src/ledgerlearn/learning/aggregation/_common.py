@@ -1,0 +1,130 @@
+"""Shared checks for aggregation rules: stacking, shapes and Byzantine bounds.
+
+Every rule takes ``updates`` as an ``(n, d)`` array, one row per client in the canonical
+order the caller fixed (ledgerlearn orders by client address), accumulates in float64 and
+returns a float64 vector of length ``d``. Rules that tolerate at most ``f`` Byzantine
+inputs check their bound and raise :class:`ByzantineBoundError` when it does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ledgerlearn.exceptions import LedgerLearnError
+
+__all__ = [
+    "AggregationError",
+    "ByzantineBoundError",
+    "as_matrix",
+    "require_byzantine_bound",
+    "squared_distances",
+]
+
+Matrix = NDArray[np.floating]
+Vector = NDArray[np.float64]
+Updates = NDArray[np.floating] | Sequence[NDArray[np.floating]]
+
+
+class AggregationError(LedgerLearnError, ValueError):
+    """Updates cannot be aggregated as given (empty, ragged, non-finite)."""
+
+
+class ByzantineBoundError(AggregationError):
+    """A rule was asked to tolerate more Byzantine inputs than it can."""
+
+
+def as_matrix(updates: NDArray[np.floating] | Sequence[NDArray[np.floating]]) -> Matrix:
+    """Stack updates into a 2-D array without copying when already stacked.
+
+    Parameters
+    ----------
+    updates
+        An ``(n, d)`` array or a sequence of ``n`` vectors of length ``d``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``(n, d)`` matrix.
+
+    Raises
+    ------
+    AggregationError
+        If there are no updates, shapes differ, or a value is not finite.
+    """
+    matrix = (
+        updates if isinstance(updates, np.ndarray) else np.stack([np.ravel(u) for u in updates])
+    )
+    if matrix.ndim != 2 or matrix.shape[0] == 0:
+        raise AggregationError(
+            f"expected a non-empty (n, d) stack of updates, got shape {matrix.shape}"
+        )
+    if not np.issubdtype(matrix.dtype, np.floating):
+        raise AggregationError(f"updates must be floating point, got {matrix.dtype}")
+    return matrix
+
+
+def require_byzantine_bound(rule: str, n: int, f: int, minimum_n: int, formula: str) -> None:
+    """Raise unless ``n >= minimum_n`` for ``f`` Byzantine inputs.
+
+    Parameters
+    ----------
+    rule
+        The rule's name, for the message.
+    n
+        Number of updates.
+    f
+        Number of Byzantine updates to tolerate.
+    minimum_n
+        The smallest ``n`` the rule needs for ``f``.
+    formula
+        The bound as text, e.g. ``"n >= 2f + 3"``.
+
+    Raises
+    ------
+    ByzantineBoundError
+        If ``f`` is negative or ``n < minimum_n``.
+    """
+    if f < 0:
+        raise ByzantineBoundError(f"{rule}: the number of Byzantine clients must be >= 0, got {f}")
+    if n < minimum_n:
+        raise ByzantineBoundError(
+            f"{rule} needs {formula} to tolerate f={f} Byzantine updates, but n={n}; "
+            f"lower f to at most {max_f_hint(rule, n)} or gather more updates"
+        )
+
+
+def max_f_hint(rule: str, n: int) -> int:
+    """Return the largest ``f`` the rule tolerates for ``n`` updates (for messages)."""
+    bounds = {
+        "krum": (n - 3) // 2,
+        "multi-krum": (n - 3) // 2,
+        "bulyan": (n - 3) // 4,
+        "trimmed mean": (n - 1) // 2,
+        "nearest-neighbour mixing": (n - 1) // 2,
+    }
+    return max(0, bounds.get(rule, n - 1))
+
+
+def squared_distances(matrix: Matrix) -> NDArray[np.float64]:
+    """Pairwise squared Euclidean distances in float64, via the Gram matrix.
+
+    Parameters
+    ----------
+    matrix
+        ``(n, d)`` updates.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)`` symmetric, zero diagonal, non-negative.
+    """
+    x = matrix.astype(np.float64, copy=False)
+    gram = x @ x.T
+    norms = np.diag(gram).copy()
+    distances = norms[:, None] + norms[None, :] - 2.0 * gram
+    np.maximum(distances, 0.0, out=distances)
+    np.fill_diagonal(distances, 0.0)
+    return distances
