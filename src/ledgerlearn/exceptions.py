@@ -40,8 +40,11 @@ The tree::
         └── VrfError                         (ledgerlearn.randomness)
             └── InvalidVrfProofError (ValueError)
 
-Elsewhere: ``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a
-committee that cannot be drawn.
+Elsewhere, beside the code that raises them:
+``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a committee that
+cannot be drawn; in ``ledgerlearn.learning``: ``AggregationError`` →
+``ByzantineBoundError``, ``DatasetError`` → ``DatasetNotInstalledError``, and
+``SimulationError``, all ``ValueError`` too.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ class ExitCode(IntEnum):
     IDENTITY = 30
     KEYSTORE = 31
     KEYSTORE_PASSWORD = 32
+    LEARNING = 40
+    DATASET_MISSING = 41
     INTERRUPTED = 130
 
 
@@ -67,6 +69,10 @@ REMEDIES: dict[ExitCode, str] = {
     "FILE`",
     ExitCode.KEYSTORE_PASSWORD: "wrong keystore password: set LEDGERLEARN_KEYSTORE_PASSWORD or "
     "pass --password-file with the right one",
+    ExitCode.LEARNING: "check the dataset, partition, rule and attack options "
+    "(`ledgerlearn simulate --help`)",
+    ExitCode.DATASET_MISSING: "install the dataset as the message says (`make setup` installs all "
+    "of them)",
     ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
 }
 

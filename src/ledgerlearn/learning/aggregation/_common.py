@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ledgerlearn.exceptions import LedgerLearnError
+from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
     "AggregationError",
@@ -30,6 +31,8 @@ Updates = NDArray[np.floating] | Sequence[NDArray[np.floating]]
 
 class AggregationError(LedgerLearnError, ValueError):
     """Updates cannot be aggregated as given (empty, ragged, non-finite)."""
+
+    exit_code = ExitCode.LEARNING
 
 
 class ByzantineBoundError(AggregationError):

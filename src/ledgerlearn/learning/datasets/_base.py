@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ledgerlearn.exceptions import LedgerLearnError
+from ledgerlearn.exit_codes import ExitCode
 
 __all__ = ["Dataset", "DatasetError", "DatasetNotInstalledError", "train_test_split"]
 
@@ -22,9 +23,13 @@ __all__ = ["Dataset", "DatasetError", "DatasetNotInstalledError", "train_test_sp
 class DatasetError(LedgerLearnError, ValueError):
     """A dataset or partition request is invalid."""
 
+    exit_code = ExitCode.LEARNING
+
 
 class DatasetNotInstalledError(DatasetError, LookupError):
     """The dataset's package is not installed; the message names the install command."""
+
+    exit_code = ExitCode.DATASET_MISSING
 
 
 @dataclass(frozen=True)

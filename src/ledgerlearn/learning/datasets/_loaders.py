@@ -308,4 +308,4 @@ def load_dataset(name: str) -> Dataset:
     if name not in LOADERS:
         raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(LOADERS)}")
     loader = LOADERS[name]
-    return loader()  # type: ignore[operator]
+    return loader()
