@@ -195,3 +195,39 @@ def test_vrf_key_prove_verify(
     assert code == ExitCode.IDENTITY and "does not verify" in verdict["error"]
     code, verdict, _ = run(capsys, "vrf", "verify", key["publicKey"], "zz", "abcd", "--json")
     assert code == ExitCode.USAGE
+
+
+def test_simulate_runs_resumes_and_reports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = [
+        "simulate",
+        "--dataset",
+        "digits",
+        "--partition",
+        "iid",
+        "--clients",
+        "6",
+        "--rounds",
+        "2",
+        "--rule",
+        "median",
+        "--attack",
+        "sign_flip:0.2",
+        "--workdir",
+        str(tmp_path / "run"),
+        "--json",
+    ]
+    code, data, _ = run(capsys, *args)
+    assert code == 0 and len(data["rounds"]) == 2 and 0 <= data["finalAccuracy"] <= 1
+    assert (tmp_path / "run" / "metrics.jsonl").read_text().count("\n") == 2
+    code, again, _ = run(capsys, *args)  # everything done: resumes with nothing left to do
+    assert code == 0 and again["finalAccuracy"] == data["finalAccuracy"]
+    code, bad, _ = run(
+        capsys, "simulate", "--dataset", "digits", "--rule", "krum", "--attack", "alie:x", "--json"
+    )
+    assert code == ExitCode.USAGE
+    code, bad, _ = run(
+        capsys, "simulate", "--dataset", "digits", "--partition", "zipf", "--rounds", "1", "--json"
+    )
+    assert code == ExitCode.LEARNING and "unknown partition" in bad["error"]
