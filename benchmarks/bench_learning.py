@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,15 +92,17 @@ def simulation_time() -> None:
 
 
 def speed(n: int = 100, d: int = 1_000_000, repeats: int = 3) -> None:
-    from flwr.server.strategy import aggregate as flower
-
     from ledgerlearn.learning import aggregation as ours
 
+    flower_python = HERE / ".venv-flower" / "bin" / "python"
+    if not flower_python.exists():
+        raise SystemExit("run `make bench` (it creates benchmarks/.venv-flower with flwr)")
     rng = np.random.default_rng(0)
     updates = rng.normal(size=(n, d)).astype(np.float32)
     counts = rng.integers(100, 1000, size=n)
-    layers = [[u] for u in updates]  # Flower's input: per client, a list of layer arrays
     f = 10
+    DATA.mkdir(exist_ok=True)
+    np.savez(DATA / "speed-input.npz", updates=updates, counts=counts, f=f)
 
     def best(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
         times, out = [], None
@@ -111,66 +114,46 @@ def speed(n: int = 100, d: int = 1_000_000, repeats: int = 3) -> None:
 
     copy_time, _ = best(lambda: updates.copy())
     bandwidth = updates.nbytes * 2 / copy_time  # read + write
-    pairs = {
-        "fedavg": (
-            lambda: ours.fedavg(updates, counts),
-            lambda: flower.aggregate(
-                [(layer, int(c)) for layer, c in zip(layers, counts, strict=True)]
-            )[0],
-        ),
-        "median": (
-            lambda: ours.coordinate_median(updates),
-            lambda: flower.aggregate_median([(layer, 1) for layer in layers])[0],
-        ),
-        "trimmed_mean": (
-            lambda: ours.trimmed_mean(updates, f),
-            lambda: flower.aggregate_trimmed_avg([(layer, 1) for layer in layers], f / n)[0],
-        ),
-        "krum": (
-            lambda: ours.krum(updates, f),
-            lambda: flower.aggregate_krum([(layer, 1) for layer in layers], f, 0)[0],
-        ),
-        "multi_krum": (
-            lambda: ours.multi_krum(updates, f, n - f),
-            lambda: flower.aggregate_krum([(layer, 1) for layer in layers], f, n - f)[0],
-        ),
-        "bulyan": (
-            lambda: ours.bulyan(updates, f),
-            lambda: flower.aggregate_bulyan(
-                [(layer, 1) for layer in layers],
-                f,
-                flower.aggregate_krum,
-                num_malicious=f,
-                to_keep=0,
-            )[0],
-        ),
+    mine = {
+        "fedavg": lambda: ours.fedavg(updates, counts),
+        "median": lambda: ours.coordinate_median(updates),
+        "trimmed_mean": lambda: ours.trimmed_mean(updates, f),
+        "krum": lambda: ours.krum(updates, f),
+        "multi_krum": lambda: ours.multi_krum(updates, f, n - f),
+        "bulyan": lambda: ours.bulyan(updates, f),
     }
-    rows = {}
-    for name, (mine, theirs) in pairs.items():
-        try:
-            our_time, our_out = best(mine)
-            their_time, their_out = best(theirs)
-        except Exception as exc:  # Flower's signature differs: report, do not crash the run
-            rows[name] = {"error": f"{type(exc).__name__}: {exc}"}
-            print(name, "error", exc, flush=True)
+    ours_out, ours_time = {}, {}
+    for name, call in mine.items():
+        ours_time[name], ours_out[name] = best(call)
+        print(f"{name:14s} ours {ours_time[name]:.3f}s", flush=True)
+    completed = subprocess.run(
+        [
+            str(flower_python),
+            str(HERE / "flower_aggregate.py"),
+            str(DATA / "speed-input.npz"),
+            str(DATA / "speed-flower.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    flower_report = json.loads(completed.stdout.strip().splitlines()[-1])
+    flower_out = np.load(DATA / "speed-flower.npz")
+    rows: dict[str, dict[str, object]] = {}
+    for name in mine:
+        if name in flower_report["errors"]:
+            rows[name] = {"error": flower_report["errors"][name], "ours": ours_time[name]}
             continue
         diff = float(
-            np.max(
-                np.abs(
-                    np.asarray(our_out, dtype=np.float64) - np.asarray(their_out, dtype=np.float64)
-                )
-            )
+            np.max(np.abs(np.asarray(ours_out[name], dtype=np.float64) - flower_out[name]))
         )
         rows[name] = {
-            "ours": our_time,
-            "flower": their_time,
+            "ours": ours_time[name],
+            "flower": flower_report["times"][name],
             "max_abs_diff": diff,
-            "ours_gbps": updates.nbytes / our_time / 1e9,
+            "ours_gbps": updates.nbytes / ours_time[name] / 1e9,
         }
-        print(
-            f"{name:14s} ours {our_time:.3f}s flower {their_time:.3f}s diff {diff:.2e}", flush=True
-        )
-    DATA.mkdir(exist_ok=True)
+        print(f"{name:14s} flower {flower_report['times'][name]:.3f}s diff {diff:.2e}", flush=True)
     (DATA / "learning-speed.json").write_text(
         json.dumps({"rows": rows, "bandwidth_gbps": bandwidth / 1e9, "n": n, "d": d}, indent=1)
     )
@@ -213,7 +196,8 @@ def report() -> None:
     if speed_file.exists():
         speed_data = json.loads(speed_file.read_text())
         lines += [
-            f"## Aggregation speed: {speed_data['n']} updates x {speed_data['d']:,} float32 vs Flower",
+            f"## Aggregation speed: {speed_data['n']} updates x {speed_data['d']:,} float32 "
+            "vs Flower",
             "",
             "Flower's functions from `flwr.server.strategy.aggregate` (the code its strategies "
             "call) on the same inputs in the same run; best of 3. Memory bandwidth measured as "
@@ -224,10 +208,13 @@ def report() -> None:
         ]
         for name, row in speed_data["rows"].items():
             if "error" in row:
-                lines.append(f"| {name} | | | | {row['error']} | |")
+                lines.append(
+                    f"| {name} | {row['ours']:.3f} | Flower failed: {row['error']} | | | |"
+                )
                 continue
+            ratio = row["ours"] / row["flower"]
             lines.append(
-                f"| {name} | {row['ours']:.3f} | {row['flower']:.3f} | {row['ours'] / row['flower']:.2f} | "
+                f"| {name} | {row['ours']:.3f} | {row['flower']:.3f} | {ratio:.2f} | "
                 f"{row['max_abs_diff']:.1e} | {row['ours_gbps']:.2f} |"
             )
         lines.append("")
@@ -238,7 +225,8 @@ def report() -> None:
             "## Simulation time",
             "",
             f"20 clients x 30 rounds of the MNIST MLP with `{sim['rule']}`: "
-            f"**{sim['seconds']:.1f} s** (target < 120 s); final accuracy {100 * sim['accuracy']:.1f} %.",
+            f"**{sim['seconds']:.1f} s** (target < 120 s); "
+            f"final accuracy {100 * sim['accuracy']:.1f} %.",
             "",
         ]
     RESULTS.write_text("\n".join(lines))

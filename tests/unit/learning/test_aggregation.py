@@ -154,3 +154,20 @@ def test_unknown_rule_spec_names_the_choices() -> None:
         make_strategy("magic", 0)
     with pytest.raises(ValueError, match="pre-aggregator"):
         make_strategy("shuffle+median", 0)
+
+
+def test_blocked_column_rules_match_numpy_references_across_blocks() -> None:
+    rng = np.random.default_rng(5)
+    updates = rng.normal(size=(9, agg.COLUMN_BLOCK + 123)).astype(np.float32)
+    np.testing.assert_allclose(
+        agg.coordinate_median(updates), np.median(updates.astype(np.float64), axis=0)
+    )
+    np.testing.assert_allclose(
+        agg.coordinate_median(updates[:8]), np.median(updates[:8].astype(np.float64), axis=0)
+    )
+    expected = np.sort(updates.astype(np.float64), axis=0)[2:7].mean(axis=0)
+    np.testing.assert_allclose(agg.trimmed_mean(updates, 2), expected, rtol=1e-12, atol=1e-12)
+    weights = rng.integers(1, 50, size=9)
+    np.testing.assert_allclose(
+        agg.fedavg(updates, weights), weights @ updates.astype(np.float64) / weights.sum()
+    )

@@ -5,6 +5,7 @@ the largest ``f`` it tolerates.
 """
 
 from ledgerlearn.learning.aggregation._common import (
+    COLUMN_BLOCK,
     AggregationError,
     ByzantineBoundError,
     as_matrix,
@@ -21,6 +22,7 @@ from ledgerlearn.learning.aggregation.nnm import nearest_neighbour_mixing
 from ledgerlearn.learning.aggregation.trimmed_mean import trimmed_mean
 
 __all__ = [
+    "COLUMN_BLOCK",
     "AggregationError",
     "ByzantineBoundError",
     "as_matrix",

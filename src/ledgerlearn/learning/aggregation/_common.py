@@ -8,7 +8,7 @@ inputs check their bound and raise :class:`ByzantineBoundError` when it does not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,9 +17,11 @@ from ledgerlearn.exceptions import LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
+    "COLUMN_BLOCK",
     "AggregationError",
     "ByzantineBoundError",
     "as_matrix",
+    "column_blocks",
     "require_byzantine_bound",
     "squared_distances",
 ]
@@ -109,6 +111,30 @@ def max_f_hint(rule: str, n: int) -> int:
         "nearest-neighbour mixing": (n - 1) // 2,
     }
     return max(0, bounds.get(rule, n - 1))
+
+
+COLUMN_BLOCK = 1 << 15
+"""Columns per block in column-wise rules: a block of n rows x 32,768 float32 values stays in
+cache once transposed, so per-coordinate selection runs on contiguous memory."""
+
+
+def column_blocks(matrix: Matrix) -> Iterator[tuple[slice, NDArray[np.floating]]]:
+    """Yield ``(columns, block)`` with ``block`` the columns transposed and contiguous.
+
+    Parameters
+    ----------
+    matrix
+        ``(n, d)`` updates.
+
+    Yields
+    ------
+    tuple[slice, numpy.ndarray]
+        The column slice and a ``(width, n)`` C-contiguous copy.
+    """
+    d = matrix.shape[1]
+    for start in range(0, d, COLUMN_BLOCK):
+        columns = slice(start, min(start + COLUMN_BLOCK, d))
+        yield columns, np.ascontiguousarray(matrix[:, columns].T)
 
 
 def squared_distances(matrix: Matrix) -> NDArray[np.float64]:

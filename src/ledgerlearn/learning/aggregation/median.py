@@ -14,6 +14,7 @@ from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
+    column_blocks,
 )
 
 __all__ = ["coordinate_median"]
@@ -33,9 +34,11 @@ def coordinate_median(updates: Updates) -> Vector:
         Per-coordinate median (mean of the two middle values for even ``n``).
     """
     matrix = as_matrix(updates)
-    n = matrix.shape[0]
-    ordered = np.partition(matrix, [(n - 1) // 2, n // 2], axis=0)
-    low = ordered[(n - 1) // 2].astype(np.float64)
-    if n % 2:
-        return low
-    return (low + ordered[n // 2].astype(np.float64)) / 2.0
+    n, d = matrix.shape
+    low_k, high_k = (n - 1) // 2, n // 2
+    result = np.empty(d, dtype=np.float64)
+    for columns, block in column_blocks(matrix):
+        block.partition([low_k, high_k], axis=1)
+        low = block[:, low_k].astype(np.float64)
+        result[columns] = low if n % 2 else (low + block[:, high_k]) / 2.0
+    return result

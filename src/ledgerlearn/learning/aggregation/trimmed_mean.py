@@ -14,6 +14,7 @@ from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
+    column_blocks,
     require_byzantine_bound,
 )
 
@@ -38,7 +39,9 @@ def trimmed_mean(updates: Updates, num_byzantine: int) -> Vector:
     matrix = as_matrix(updates)
     n, f = matrix.shape[0], num_byzantine
     require_byzantine_bound("trimmed mean", n, f, 2 * f + 1, "n >= 2f + 1")
-    if f == 0:
-        return matrix.astype(np.float64).mean(axis=0)
-    ordered = np.sort(matrix, axis=0)
-    return ordered[f : n - f].astype(np.float64).mean(axis=0)
+    result = np.empty(matrix.shape[1], dtype=np.float64)
+    for columns, block in column_blocks(matrix):
+        if f:
+            block.partition([f, n - f - 1], axis=1)
+        result[columns] = block[:, f : n - f].sum(axis=1, dtype=np.float64) / (n - 2 * f)
+    return result
