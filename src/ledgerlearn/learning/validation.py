@@ -1,7 +1,9 @@
 """Update validation: check every client update before it reaches an aggregation rule.
 
 Each update must have exactly the expected names, shapes and dtype (float32), contain only
-finite values, and — when the task sets one — have an L2 norm within the bound. Rejected
+finite values, differ from the global model (an all-zero update means no training happened:
+a free rider, Lin et al. 2019), and — when the task sets one — have an L2 norm within the
+bound. Rejected
 updates come back with a reason per client; nothing is dropped silently.
 
 Trust assumption: clients are untrusted; validation is the first line, robust aggregation
@@ -106,6 +108,8 @@ def _problem(
             return f"{name} contains NaN or infinite values"
         squared += float(np.dot(array.ravel().astype(np.float64), array.ravel().astype(np.float64)))
     norm = squared**0.5
+    if norm == 0.0:
+        return "update is exactly the global model (a free rider: no training happened)"
     if max_norm is not None and norm > max_norm:
         return f"L2 norm {norm:.4g} exceeds the bound {max_norm:.4g}"
     return None

@@ -171,3 +171,16 @@ def test_blocked_column_rules_match_numpy_references_across_blocks() -> None:
     np.testing.assert_allclose(
         agg.fedavg(updates, weights), weights @ updates.astype(np.float64) / weights.sum()
     )
+
+
+def test_adaptive_centered_clipping_uses_the_median_distance() -> None:
+    honest = np.full((4, 2), 1.0)
+    outlier = np.full((1, 2), 1000.0)
+    result = agg.centered_clipping(
+        np.vstack([honest, outlier]), np.zeros(2), clip_radius=None, iterations=1
+    )
+    # every update is clipped to the median distance sqrt(2): the outlier counts as an honest one
+    np.testing.assert_allclose(result, np.full(2, 1.0))
+    assert make_strategy("centered_clipping:auto", 0).aggregate(
+        np.vstack([honest, outlier])
+    ).shape == (2,)

@@ -71,3 +71,9 @@ def test_flip_labels_and_unknown_attack() -> None:
     }
     with pytest.raises(ValueError, match="unknown attack"):
         make_attack("dos")
+
+
+def test_free_riders_are_rejected_by_validation() -> None:
+    report = validate_updates({"lazy": good(0.0), "busy": good(0.1)}, TEMPLATE)
+    assert report.clients == ["busy"]
+    assert "free rider" in report.rejections[0].reason

@@ -26,7 +26,7 @@ def centered_clipping(
     updates: Updates,
     reference: NDArray[np.floating],
     *,
-    clip_radius: float,
+    clip_radius: float | None,
     iterations: int = 1,
 ) -> Vector:
     """Centered clipping (Karimireddy et al. 2021).
@@ -42,7 +42,9 @@ def centered_clipping(
     reference
         The centre to start from, length ``d``.
     clip_radius
-        ``tau > 0``.
+        ``tau > 0``; ``None`` takes, at each iteration, the median distance of the updates
+        from the centre (adaptive, so Byzantine updates never pull harder than a typical
+        honest one however small honest updates become late in training).
     iterations
         ``L >= 1``.
 
@@ -57,11 +59,12 @@ def centered_clipping(
         raise AggregationError(
             f"reference has shape {centre.shape}, updates have d={matrix.shape[1]}"
         )
-    if clip_radius <= 0 or iterations < 1:
+    if (clip_radius is not None and clip_radius <= 0) or iterations < 1:
         raise AggregationError("centered clipping needs clip_radius > 0 and iterations >= 1")
     for _ in range(iterations):
         deltas = matrix - centre
         norms = np.linalg.norm(deltas, axis=1)
-        scale = np.minimum(1.0, clip_radius / np.maximum(norms, 1e-30))
+        radius = float(np.median(norms)) if clip_radius is None else clip_radius
+        scale = np.minimum(1.0, radius / np.maximum(norms, 1e-30))
         centre = centre + (scale[:, None] * deltas).mean(axis=0)
     return centre

@@ -37,7 +37,7 @@ def make_strategy(spec: str, num_byzantine: int) -> Strategy:
     """Build a strategy from a CLI-style spec.
 
     ``fedavg``, ``median``, ``trimmed_mean``, ``krum``, ``multi_krum``, ``bulyan``,
-    ``geometric_median``, ``centered_clipping[:tau]``, and pre-aggregators as prefixes:
+    ``geometric_median``, ``centered_clipping[:tau|auto]``, and pre-aggregators as prefixes:
     ``bucketing:2+krum`` or ``nnm+median``.
 
     Parameters
@@ -79,7 +79,7 @@ def make_strategy(spec: str, num_byzantine: int) -> Strategy:
     if name == "bulyan":
         return Bulyan(num_byzantine)
     if name == "centered_clipping":
-        return CenteredClipping(clip_radius=float(arg or 1.0))
+        return CenteredClipping(clip_radius=None if arg == "auto" else float(arg or 1.0))
     raise ValueError(
         f"unknown rule {name!r}: use fedavg, median, trimmed_mean, krum, multi_krum, bulyan, "
         "geometric_median, centered_clipping[:tau], optionally prefixed by bucketing[:s]+ or nnm+"

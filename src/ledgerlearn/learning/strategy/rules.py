@@ -126,7 +126,7 @@ class CenteredClipping(Strategy):
     of past rounds (zero at first), as in the paper's "learning from history".
     """
 
-    clip_radius: float = 1.0
+    clip_radius: float | None = 1.0
     iterations: int = 3
     momentum: float = 0.9
     name: str = field(default="centered_clipping", init=False)
