@@ -40,7 +40,8 @@ RULES = [
     "bulyan",
     "geometric_median",
     "centered_clipping:1.0",
-    "bucketing:2+centered_clipping:1.0",
+    "centered_clipping:auto",
+    "bucketing:2+centered_clipping:auto",
     DEFAULT_RULE,
 ]
 COLUMNS = ["none", *ATTACKS]

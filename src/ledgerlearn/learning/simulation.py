@@ -53,7 +53,7 @@ __all__ = [
     "run_simulation",
 ]
 
-DEFAULT_RULE = "nnm+centered_clipping:1.0"
+DEFAULT_RULE = "nnm+centered_clipping:auto"
 """The rule the robustness benchmark holds to its target (see benchmarks/results)."""
 
 
