@@ -474,7 +474,9 @@ def vrf_verify(
 
 @app.command()
 def simulate(
-    dataset: Annotated[str, typer.Option(help="digits, mnist, fashion_mnist or churn.")] = "mnist",
+    dataset: Annotated[
+        str, typer.Option(help="digits, mnist, fashion_mnist, churn or shakespeare.")
+    ] = "mnist",
     partition: Annotated[
         str, typer.Option(help="iid, dirichlet:A, quantity:A or natural.")
     ] = "dirichlet:0.5",
@@ -484,7 +486,7 @@ def simulate(
     ] = None,
     attack: Annotated[str | None, typer.Option(help="NAME:FRACTION, e.g. alie:0.2.")] = None,
     rounds: Annotated[int, typer.Option(help="Rounds.")] = 30,
-    model: Annotated[str, typer.Option(help="mlp or logreg.")] = "mlp",
+    model: Annotated[str, typer.Option(help="mlp, logreg, cnn or lstm (torch extra).")] = "mlp",
     epochs: Annotated[int, typer.Option(help="Local epochs.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 32,
     learning_rate: Annotated[float, typer.Option(help="Local learning rate.")] = 0.05,

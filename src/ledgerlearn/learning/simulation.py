@@ -84,7 +84,8 @@ class SimulationConfig:
     rounds
         Rounds to run.
     model
-        ``mlp`` or ``logreg``.
+        ``mlp``, ``logreg``, or with the torch extra ``cnn`` (28x28 images) and ``lstm``
+        (Shakespeare).
     hidden
         MLP hidden widths.
     local
@@ -176,7 +177,17 @@ def _build_model(config: SimulationConfig, dataset: Dataset) -> ModelAdapter:
         return MLP(dataset.num_features, dataset.num_classes, config.hidden, seed=config.seed)
     if config.model == "logreg":
         return LogisticRegression(dataset.num_features, dataset.num_classes, seed=config.seed)
-    raise SimulationError(f"unknown model {config.model!r}: use mlp or logreg")
+    if config.model in ("cnn", "lstm"):
+        try:
+            from ledgerlearn.learning.models.torch_models import CNN, CharLSTM
+        except ImportError as exc:
+            raise SimulationError(
+                f"model {config.model!r} needs the torch extra: pip install 'ledgerlearn[torch]'"
+            ) from exc
+        if config.model == "cnn":
+            return CNN(dataset.num_classes, seed=config.seed)
+        return CharLSTM(dataset.num_classes, seed=config.seed)
+    raise SimulationError(f"unknown model {config.model!r}: use mlp, logreg, cnn or lstm")
 
 
 def run_simulation(

@@ -1,5 +1,8 @@
 """Models: the adapter interface, NumPy logistic regression and MLP, safetensors I/O.
 
+The PyTorch CNN and character LSTM live in :mod:`ledgerlearn.learning.models.torch_models`
+(install the ``torch`` extra); importing this package never imports torch.
+
 Trust assumption: models run on their owner's machine.
 """
 
