@@ -8,7 +8,9 @@ inputs check their bound and raise :class:`ByzantineBoundError` when it does not
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +24,8 @@ __all__ = [
     "ByzantineBoundError",
     "as_matrix",
     "column_blocks",
+    "map_column_blocks",
+    "weighted_row_sum",
     "require_byzantine_bound",
     "squared_distances",
 ]
@@ -137,8 +141,78 @@ def column_blocks(matrix: Matrix) -> Iterator[tuple[slice, NDArray[np.floating]]
         yield columns, np.ascontiguousarray(matrix[:, columns].T)
 
 
+def map_column_blocks(
+    matrix: Matrix, reduce: Callable[[NDArray[np.floating]], NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Apply a per-coordinate reduction to column blocks on all cores, in a fixed layout.
+
+    Each block's result lands in its own slice, so the output does not depend on thread
+    scheduling: the result is bit-for-bit the same as a serial loop.
+
+    Parameters
+    ----------
+    matrix
+        ``(n, d)`` updates.
+    reduce
+        Maps a ``(width, n)`` contiguous block to ``(width,)`` float64 values.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(d,)`` float64.
+    """
+    result = np.empty(matrix.shape[1], dtype=np.float64)
+
+    def work(item: tuple[slice, NDArray[np.floating]]) -> None:
+        columns, block = item
+        result[columns] = reduce(block)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(work, column_blocks(matrix)):
+            pass
+    return result
+
+
+def weighted_row_sum(matrix: Matrix, shares: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``sum_i shares[i] * matrix[i]`` accumulated in float64, rows in order.
+
+    Column blocks run on all cores; within a block rows are added in index order, so the
+    result is bit-for-bit independent of threading and needs no float64 copy of the input.
+
+    Parameters
+    ----------
+    matrix
+        ``(n, d)`` updates.
+    shares
+        ``(n,)`` weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(d,)`` float64.
+    """
+    d = matrix.shape[1]
+    result = np.zeros(d, dtype=np.float64)
+
+    def work(start: int) -> None:
+        columns = slice(start, min(start + COLUMN_BLOCK, d))
+        total = result[columns]
+        for row, share in zip(matrix[:, columns], shares, strict=True):
+            if share:
+                total += row * share  # row is contiguous; float64 via the float64 share
+        result[columns] = total
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(work, range(0, d, COLUMN_BLOCK)):
+            pass
+    return result
+
+
 def squared_distances(matrix: Matrix) -> NDArray[np.float64]:
-    """Pairwise squared Euclidean distances in float64, via the Gram matrix.
+    """Pairwise squared Euclidean distances via the Gram matrix.
+
+    Products are taken per block of 32,768 columns in the input's precision and summed across
+    blocks in float64, which keeps memory flat (no float64 copy of the updates).
 
     Parameters
     ----------
@@ -150,8 +224,11 @@ def squared_distances(matrix: Matrix) -> NDArray[np.float64]:
     numpy.ndarray
         ``(n, n)`` symmetric, zero diagonal, non-negative.
     """
-    x = matrix.astype(np.float64, copy=False)
-    gram = x @ x.T
+    n = matrix.shape[0]
+    gram = np.zeros((n, n), dtype=np.float64)
+    for start in range(0, matrix.shape[1], COLUMN_BLOCK):
+        block = matrix[:, start : start + COLUMN_BLOCK]
+        gram += (block @ block.T).astype(np.float64)  # float32 product per block, float64 sum
     norms = np.diag(gram).copy()
     distances = norms[:, None] + norms[None, :] - 2.0 * gram
     np.maximum(distances, 0.0, out=distances)

@@ -9,15 +9,16 @@ Trust assumption: tolerates f Byzantine updates when n >= 4f + 3.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
+    map_column_blocks,
     require_byzantine_bound,
     squared_distances,
 )
-from ledgerlearn.learning.aggregation.median import coordinate_median
 
 __all__ = ["bulyan"]
 
@@ -57,7 +58,15 @@ def bulyan(updates: Updates, num_byzantine: int) -> Vector:
         winner = remaining[int(np.argmin(scores))]
         selected.append(winner)
         remaining.remove(winner)
-    chosen = matrix[np.sort(selected)].astype(np.float64)
-    median = coordinate_median(chosen)
-    order = np.argsort(np.abs(chosen - median), axis=0, kind="stable")[:beta]
-    return np.take_along_axis(chosen, order, axis=0).mean(axis=0)
+    chosen = matrix[np.sort(selected)]
+    low_k, high_k = (theta - 1) // 2, theta // 2
+
+    def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
+        values = block.astype(np.float64)
+        ordered = np.partition(values, [low_k, high_k], axis=1)
+        median = (ordered[:, low_k] + ordered[:, high_k]) / 2.0
+        distance = np.abs(values - median[:, None])
+        closest = np.argsort(distance, axis=1, kind="stable")[:, :beta]
+        return np.take_along_axis(values, closest, axis=1).mean(axis=1)
+
+    return map_column_blocks(chosen, reduce)

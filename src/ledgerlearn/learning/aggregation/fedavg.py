@@ -19,6 +19,7 @@ from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
+    weighted_row_sum,
 )
 
 __all__ = ["fedavg"]
@@ -50,10 +51,4 @@ def fedavg(updates: Updates, counts: Sequence[int] | NDArray[np.integer]) -> Vec
         raise AggregationError(
             f"fedavg needs {matrix.shape[0]} positive counts, got {list(counts)}"
         )
-    shares = weights / weights.sum()
-    result = np.zeros(matrix.shape[1], dtype=np.float64)
-    scratch = np.empty(matrix.shape[1], dtype=np.float64)
-    for share, row in zip(shares, matrix, strict=True):
-        np.multiply(row, share, out=scratch)  # row upcast to float64 inside the ufunc
-        result += scratch
-    return result
+    return weighted_row_sum(matrix, weights / weights.sum())

@@ -18,6 +18,7 @@ from ledgerlearn.learning.aggregation._common import (
     as_matrix,
     require_byzantine_bound,
     squared_distances,
+    weighted_row_sum,
 )
 
 __all__ = ["krum", "krum_scores", "multi_krum"]
@@ -92,4 +93,6 @@ def multi_krum(updates: Updates, num_byzantine: int, num_selected: int) -> Vecto
         )
     scores = krum_scores(matrix, num_byzantine)
     chosen = np.argsort(scores, kind="stable")[:num_selected]
-    return matrix[np.sort(chosen)].astype(np.float64).mean(axis=0)
+    shares = np.zeros(n)
+    shares[chosen] = 1.0 / num_selected
+    return weighted_row_sum(matrix, shares)

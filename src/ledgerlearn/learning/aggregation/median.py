@@ -9,12 +9,13 @@ Trust assumption: tolerates f < n/2 Byzantine updates per coordinate.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
-    column_blocks,
+    map_column_blocks,
 )
 
 __all__ = ["coordinate_median"]
@@ -34,11 +35,12 @@ def coordinate_median(updates: Updates) -> Vector:
         Per-coordinate median (mean of the two middle values for even ``n``).
     """
     matrix = as_matrix(updates)
-    n, d = matrix.shape
+    n = matrix.shape[0]
     low_k, high_k = (n - 1) // 2, n // 2
-    result = np.empty(d, dtype=np.float64)
-    for columns, block in column_blocks(matrix):
+
+    def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
         block.partition([low_k, high_k], axis=1)
         low = block[:, low_k].astype(np.float64)
-        result[columns] = low if n % 2 else (low + block[:, high_k]) / 2.0
-    return result
+        return low if n % 2 else (low + block[:, high_k]) / 2.0
+
+    return map_column_blocks(matrix, reduce)

@@ -9,12 +9,13 @@ Trust assumption: tolerates f Byzantine updates when n >= 2f + 1.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ledgerlearn.learning.aggregation._common import (
     Updates,
     Vector,
     as_matrix,
-    column_blocks,
+    map_column_blocks,
     require_byzantine_bound,
 )
 
@@ -39,9 +40,10 @@ def trimmed_mean(updates: Updates, num_byzantine: int) -> Vector:
     matrix = as_matrix(updates)
     n, f = matrix.shape[0], num_byzantine
     require_byzantine_bound("trimmed mean", n, f, 2 * f + 1, "n >= 2f + 1")
-    result = np.empty(matrix.shape[1], dtype=np.float64)
-    for columns, block in column_blocks(matrix):
+
+    def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
         if f:
             block.partition([f, n - f - 1], axis=1)
-        result[columns] = block[:, f : n - f].sum(axis=1, dtype=np.float64) / (n - 2 * f)
-    return result
+        return block[:, f : n - f].sum(axis=1, dtype=np.float64) / (n - 2 * f)
+
+    return map_column_blocks(matrix, reduce)
