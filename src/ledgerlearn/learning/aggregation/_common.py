@@ -211,8 +211,9 @@ def weighted_row_sum(matrix: Matrix, shares: NDArray[np.float64]) -> NDArray[np.
 def squared_distances(matrix: Matrix) -> NDArray[np.float64]:
     """Pairwise squared Euclidean distances via the Gram matrix.
 
-    Products are taken per block of 32,768 columns in the input's precision and summed across
-    blocks in float64, which keeps memory flat (no float64 copy of the updates).
+    Products are taken in float64 per block of 32,768 columns (float32 inputs multiply
+    exactly in float64), which keeps memory flat: no float64 copy of the whole stack.
+    Near-ties between Krum scores are decided as an exact computation would decide them.
 
     Parameters
     ----------
@@ -227,8 +228,8 @@ def squared_distances(matrix: Matrix) -> NDArray[np.float64]:
     n = matrix.shape[0]
     gram = np.zeros((n, n), dtype=np.float64)
     for start in range(0, matrix.shape[1], COLUMN_BLOCK):
-        block = matrix[:, start : start + COLUMN_BLOCK]
-        gram += (block @ block.T).astype(np.float64)  # float32 product per block, float64 sum
+        block = matrix[:, start : start + COLUMN_BLOCK].astype(np.float64)
+        gram += block @ block.T
     norms = np.diag(gram).copy()
     distances = norms[:, None] + norms[None, :] - 2.0 * gram
     np.maximum(distances, 0.0, out=distances)
