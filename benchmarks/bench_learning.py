@@ -193,7 +193,21 @@ def report() -> None:
             worst = f"{max(drops):.1f}" if drops else ""
             name = f"**{rule}** (default)" if rule == DEFAULT_RULE else rule
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {worst} |")
-        lines.append("")
+        lines += [
+            "",
+            "Notes. *worst drop* is the no-attack accuracy minus the worst attacked accuracy "
+            "(negative: every attack left the rule better off than its own no-attack run, as "
+            "with Krum, which picks a single update). Validation rejects free riders (an "
+            "all-zero update), so under `free_rider` 16 updates arrive; that is fewer than "
+            "Bulyan's 4f + 3 = 19 for f = 4, so every Bulyan round is skipped with that "
+            "reason in metrics.jsonl and the model stays at its initialisation. ALIE uses the "
+            "paper's z_max (0.385 for n = 20, f = 4); it shifts each coordinate of the mean by "
+            "only 0.2·z·sigma, so in this setting (averaging whole local-epoch updates) it "
+            "does not break FedAvg, nor Krum or the median; the published ~10 % figures for "
+            "Krum and "
+            "the median under ALIE come from SGD with momentum on per-step gradients.",
+            "",
+        ]
     speed_file = DATA / "learning-speed.json"
     if speed_file.exists():
         speed_data = json.loads(speed_file.read_text())

@@ -62,11 +62,13 @@ def bulyan(updates: Updates, num_byzantine: int) -> Vector:
     low_k, high_k = (theta - 1) // 2, theta // 2
 
     def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
-        values = block.astype(np.float64)
-        ordered = np.partition(values, [low_k, high_k], axis=1)
-        median = (ordered[:, low_k] + ordered[:, high_k]) / 2.0
-        distance = np.abs(values - median[:, None])
+        # median and distances in the updates' own precision (as Flower computes them), so
+        # both pick the same beta values; only the final mean is accumulated in float64
+        ordered = np.partition(block, [low_k, high_k], axis=1)
+        median = (ordered[:, low_k] + ordered[:, high_k]) / block.dtype.type(2)
+        distance = np.abs(block - median[:, None])
         closest = np.argsort(distance, axis=1, kind="stable")[:, :beta]
-        return np.take_along_axis(values, closest, axis=1).mean(axis=1)
+        chosen_values = np.take_along_axis(block, closest, axis=1)
+        return np.add.reduce(chosen_values, axis=1, dtype=np.float64) / beta
 
     return map_column_blocks(chosen, reduce)
