@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from safetensors import safe_open
+from safetensors.numpy import save as save_safetensors
 
 from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import LedgerLearnError
@@ -39,9 +41,8 @@ from ledgerlearn.learning.models import (
     LogisticRegression,
     ModelAdapter,
     TrainConfig,
-    weights_from_bytes,
 )
-from ledgerlearn.learning.strategy import CenteredClipping, Strategy, make_strategy
+from ledgerlearn.learning.strategy import Strategy, make_strategy
 from ledgerlearn.learning.validation import validate_updates
 
 __all__ = [
@@ -337,6 +338,9 @@ def _round(
     )
 
 
+_STRATEGY_PREFIX = "__strategy__."
+
+
 def _checkpoint(
     workdir: Path,
     config: SimulationConfig,
@@ -344,44 +348,60 @@ def _checkpoint(
     strategy: Strategy,
     metrics: RoundMetrics,
 ) -> None:
+    """Append the round's metrics, then atomically replace the checkpoint.
+
+    Weights, strategy state, round number and configuration fingerprint live in one
+    safetensors file replaced in one rename, so a kill at any instant leaves a consistent
+    checkpoint; metrics of rounds after it are dropped and recomputed on resume.
+    """
     with (workdir / "metrics.jsonl").open("a") as out:
         out.write(json.dumps(asdict(metrics), sort_keys=True) + "\n")
-    atomic_write_bytes(workdir / "checkpoint.safetensors", model.to_bytes())
-    state: dict[str, Any] = {"round": metrics.round, "config": config.fingerprint()}
-    if isinstance(strategy, CenteredClipping):
-        state["strategy"] = {k: v.tolist() for k, v in strategy.state().items()}
+    tensors: dict[str, NDArray[Any]] = dict(model.get_weights())
+    for name, value in strategy.state().items():
+        tensors[_STRATEGY_PREFIX + name] = np.asarray(value, dtype=np.float64)
+    metadata = {"round": str(metrics.round), "config": config.fingerprint()}
+    atomic_write_bytes(workdir / "checkpoint.safetensors", save_safetensors(tensors, metadata))
+    state = {"round": metrics.round, "config": config.fingerprint()}  # informational copy
     atomic_write_bytes(workdir / "state.json", json.dumps(state).encode())
 
 
 def _resume(
     workdir: Path, config: SimulationConfig, model: ModelAdapter, strategy: Strategy
 ) -> tuple[int, list[RoundMetrics]]:
-    state_path = workdir / "state.json"
-    if not state_path.exists():
+    checkpoint = workdir / "checkpoint.safetensors"
+    if not checkpoint.exists():
         (workdir / "metrics.jsonl").unlink(missing_ok=True)
         return 1, []
-    state = json.loads(state_path.read_text())
-    if state["config"] != config.fingerprint():
+    with safe_open(str(checkpoint), framework="np") as handle:
+        metadata = handle.metadata() or {}
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+    if metadata.get("config") != config.fingerprint():
         raise SimulationError(
             f"{workdir} holds a checkpoint of another configuration; use a new --workdir or "
             "the same settings"
         )
-    model.set_weights(weights_from_bytes((workdir / "checkpoint.safetensors").read_bytes()))
-    if isinstance(strategy, CenteredClipping) and "strategy" in state:
-        strategy.load_state({k: np.asarray(v) for k, v in state["strategy"].items()})
-    done = int(state["round"])
-    history = []
-    lines = (
-        (workdir / "metrics.jsonl").read_text().splitlines()
-        if (workdir / "metrics.jsonl").exists()
-        else []
+    weights = {
+        k: v.astype(np.float32) for k, v in tensors.items() if not k.startswith(_STRATEGY_PREFIX)
+    }
+    model.set_weights(weights)
+    strategy.load_state(
+        {
+            k[len(_STRATEGY_PREFIX) :]: v
+            for k, v in tensors.items()
+            if k.startswith(_STRATEGY_PREFIX)
+        }
     )
+    done = int(metadata["round"])
+    history = []
+    metrics_path = workdir / "metrics.jsonl"
+    lines = metrics_path.read_text().splitlines() if metrics_path.exists() else []
     for line in lines:
         record = json.loads(line)
         if record["round"] <= done:
             history.append(RoundMetrics(**record))
-    (workdir / "metrics.jsonl").write_text(
-        "".join(json.dumps(asdict(m), sort_keys=True) + "\n" for m in history)
+    atomic_write_bytes(
+        metrics_path,
+        "".join(json.dumps(asdict(m), sort_keys=True) + "\n" for m in history).encode(),
     )
     return done + 1, history
 

@@ -87,3 +87,20 @@ def test_attacks_hurt_fedavg_and_robust_rules_resist() -> None:
     robust = run_simulation(SimulationConfig(rule="trimmed_mean", **base)).final_accuracy  # type: ignore[arg-type]
     assert robust > fedavg + 0.2 and robust > 0.8
     assert np.isfinite(fedavg)
+
+
+def test_resume_restores_the_state_of_stateful_rules(tmp_path: Path) -> None:
+    config = SimulationConfig(
+        dataset="digits",
+        clients=8,
+        rounds=4,
+        partition="iid",
+        local=LOCAL,
+        rule="nnm+centered_clipping:auto",
+        attack="alie",
+        attack_fraction=0.25,
+    )
+    clean = run_simulation(config, tmp_path / "clean")
+    run_simulation(config, tmp_path / "resumed", stop_after=2)
+    resumed = run_simulation(config, tmp_path / "resumed")
+    assert weights_to_bytes(resumed.weights) == weights_to_bytes(clean.weights)

@@ -61,5 +61,26 @@ class Strategy(ABC):
     ) -> NDArray[np.float64]:
         """Return the float64 aggregate."""
 
+    def state(self) -> dict[str, NDArray[np.float64]]:
+        """Return the strategy's state across rounds (empty for stateless rules), for checkpoints.
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            Named float64 arrays.
+        """
+        return {}
+
+    def load_state(self, state: dict[str, NDArray[np.float64]]) -> None:
+        """Restore what :meth:`state` returned.
+
+        Parameters
+        ----------
+        state
+            Named arrays.
+        """
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no state, got {sorted(state)}")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -166,6 +166,14 @@ class Bucketing(Strategy):
         buckets = agg.bucketing(updates, self.bucket_size, seed)
         return self.inner.aggregate(buckets, None, seed=seed).astype(np.float64)
 
+    def state(self) -> dict[str, NDArray[np.float64]]:
+        """Return the inner strategy's state."""
+        return self.inner.state()
+
+    def load_state(self, state: dict[str, NDArray[np.float64]]) -> None:
+        """Restore the inner strategy's state."""
+        self.inner.load_state(state)
+
 
 @dataclass(repr=True)
 class NearestNeighbourMixing(Strategy):
@@ -180,3 +188,11 @@ class NearestNeighbourMixing(Strategy):
     ) -> F64:
         mixed = agg.nearest_neighbour_mixing(updates, self.num_byzantine)
         return self.inner.aggregate(mixed, counts, seed=seed).astype(np.float64)
+
+    def state(self) -> dict[str, NDArray[np.float64]]:
+        """Return the inner strategy's state."""
+        return self.inner.state()
+
+    def load_state(self, state: dict[str, NDArray[np.float64]]) -> None:
+        """Restore the inner strategy's state."""
+        self.inner.load_state(state)
