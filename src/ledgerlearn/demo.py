@@ -78,6 +78,9 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
     """
     report = DemoReport()
     workdir.mkdir(parents=True, exist_ok=True)
+    # The embedded chain starts empty on every run: a cursor position from an earlier run
+    # would point past its events.
+    (workdir / "cursor.json").unlink(missing_ok=True)
     with Chain() as chain:
         deployer, participant = chain.accounts[0], chain.accounts[1]
         say(f"chain: embedded py-evm, chain id {chain.chain_id}, block {chain.block_number}")

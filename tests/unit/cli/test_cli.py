@@ -161,6 +161,9 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert steps["store artifact"]["cid"].startswith("bafybei")
     assert len(steps["randomness"]["committee"]) == 3 and steps["randomness"]["fulfilGas"] < 200_000
     assert (tmp_path / "demo" / "deployment.json").is_file()
+    code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), "--json")
+    steps = {step["step"]: step for step in again["steps"]}
+    assert code == 0 and steps["read events"]["events"][0] == "RoleGranted"  # a rerun starts afresh
 
 
 def test_human_output_prints_dids_verbatim(capsys: pytest.CaptureFixture[str]) -> None:
