@@ -113,15 +113,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Order the sources: overrides, environment, TOML file."""
-        toml_path = _CONFIG_PATH.get("path")
+        """Order the sources: overrides, environment, TOML file (when one is configured)."""
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        if settings_cls.model_config.get("toml_file") is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls))
         return tuple(sources)
-
-
-_CONFIG_PATH: dict[str, Path | None] = {}
 
 
 def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
@@ -157,9 +153,12 @@ def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
             raise ConfigError(f"LEDGERLEARN_CONFIG names {path}, which does not exist")
     else:
         path = Path("ledgerlearn.toml") if Path("ledgerlearn.toml").is_file() else None
-    _CONFIG_PATH["path"] = path
+    settings_cls: type[Settings] = Settings
+    if path is not None:
+        config_with_file = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+        settings_cls = type("Settings", (Settings,), {"model_config": config_with_file})
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v})
+        return settings_cls(**{k: v for k, v in overrides.items() if v})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -219,7 +219,7 @@ class BeaconClient:
         """
         seed_block = int(self.request_state(request_id)["seedBlock"])
         self.chain.wait_for_block(seed_block + 1)
-        return self.seed_of(request_id)
+        return self._seed(request_id, seed_block)
 
     def seed_of(self, request_id: bytes) -> bytes:
         """Compute a request's seed exactly as the contract does.
@@ -234,7 +234,9 @@ class BeaconClient:
         bytes
             keccak256(chain id, beacon, request id, seed block hash).
         """
-        seed_block = int(self.request_state(request_id)["seedBlock"])
+        return self._seed(request_id, int(self.request_state(request_id)["seedBlock"]))
+
+    def _seed(self, request_id: bytes, seed_block: int) -> bytes:
         block_hash = bytes(self.chain.w3.eth.get_block(seed_block)["hash"])
         return keccak(
             encode(

@@ -101,6 +101,13 @@ class Group(ABC):
             y = self.p - y
         return Point(x, y)
 
+    def _reduce(self, scalar: int) -> int:
+        """Reduce a scalar modulo n, refusing multiples of n (they give the identity)."""
+        scalar %= self.n
+        if scalar == 0:
+            raise ValueError("scalar multiple is the identity")
+        return scalar
+
     @abstractmethod
     def mul(self, scalar: int, point: Point) -> Point:
         """Return ``scalar * point`` (scalar in ``[1, n-1]``)."""
@@ -191,9 +198,7 @@ class WeierstrassGroup(Group):
         Point
             ``scalar * point``.
         """
-        scalar %= self.n
-        if scalar == 0:
-            raise ValueError("scalar multiple is the identity")
+        scalar = self._reduce(scalar)
         p = self.p
         rx, ry, rz = 0, 1, 0  # identity
         px, py = point.x, point.y
@@ -270,9 +275,7 @@ class Secp256k1Group(Group):
         Point
             The product.
         """
-        scalar %= self.n
-        if scalar == 0:
-            raise ValueError("scalar multiple is the identity")
+        scalar = self._reduce(scalar)
         return self._point(self._key(point).multiply(scalar.to_bytes(32, "big")))
 
     def base_mul(self, scalar: int) -> Point:
@@ -288,9 +291,7 @@ class Secp256k1Group(Group):
         Point
             The product.
         """
-        scalar %= self.n
-        if scalar == 0:
-            raise ValueError("scalar multiple is the identity")
+        scalar = self._reduce(scalar)
         return self._point(coincurve.PublicKey.from_secret(scalar.to_bytes(32, "big")))
 
     def add(self, left: Point, right: Point) -> Point | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -38,6 +38,7 @@ __all__ = [
     "build_dag",
     "compute_cid",
     "compute_file_cid",
+    "iter_stream",
     "parse_cid",
 ]
 
@@ -339,6 +340,25 @@ def compute_cid(data: bytes | Iterable[bytes]) -> Cid:
     return builder.finish().cid
 
 
+def iter_stream(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield a binary stream's content in chunks of ``chunk_size`` bytes.
+
+    Parameters
+    ----------
+    stream
+        An open binary file or stream.
+    chunk_size
+        Bytes per chunk.
+
+    Yields
+    ------
+    bytes
+        The next chunk; the last may be shorter.
+    """
+    while chunk := stream.read(chunk_size):
+        yield chunk
+
+
 def compute_file_cid(stream: BinaryIO) -> DagLayout:
     """Hash a binary stream chunk by chunk and return its DAG layout.
 
@@ -353,6 +373,6 @@ def compute_file_cid(stream: BinaryIO) -> DagLayout:
         Root CID, size and leaf digests.
     """
     builder = CidBuilder()
-    while chunk := stream.read(CHUNK_SIZE):
+    for chunk in iter_stream(stream):
         builder.update(chunk)
     return builder.finish()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ledgerlearn._atomic import atomic_output
 from ledgerlearn.exceptions import ContentCorruptedError, ContentNotFoundError, StorageError
-from ledgerlearn.storage._cid import CHUNK_SIZE, CidBuilder, parse_cid
+from ledgerlearn.storage._cid import CidBuilder, iter_stream, parse_cid
 from ledgerlearn.storage._store import ContentStore
 from ledgerlearn.types import Cid
 
@@ -100,8 +100,7 @@ class LocalContentStore(ContentStore):
         except FileNotFoundError as exc:
             raise ContentNotFoundError(f"{cid} is not in {self.root}") from exc
         with stream:
-            while chunk := stream.read(CHUNK_SIZE):
-                yield chunk
+            yield from iter_stream(stream)
 
     def _leaf_digests(self, cid: Cid, size: int) -> Sequence[bytes]:
         try:

@@ -22,29 +22,10 @@ from typing import BinaryIO, cast
 
 from ledgerlearn._atomic import atomic_output
 from ledgerlearn.exceptions import ContentCorruptedError, StorageError
-from ledgerlearn.storage._cid import CHUNK_SIZE, CODEC_RAW, build_dag, parse_cid
+from ledgerlearn.storage._cid import CHUNK_SIZE, CODEC_RAW, build_dag, iter_stream, parse_cid
 from ledgerlearn.types import Cid
 
 __all__ = ["ContentStore", "iter_stream"]
-
-
-def iter_stream(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield a binary stream's content in chunks of ``chunk_size`` bytes.
-
-    Parameters
-    ----------
-    stream
-        An open binary file or stream.
-    chunk_size
-        Bytes per chunk.
-
-    Yields
-    ------
-    bytes
-        The next chunk; the last may be shorter.
-    """
-    while chunk := stream.read(chunk_size):
-        yield chunk
 
 
 class ContentStore(ABC):
