@@ -27,6 +27,7 @@ from ledgerlearn.exceptions import ConfigError
 __all__ = [
     "ChainSettings",
     "DeploymentSettings",
+    "GovernanceSettings",
     "RandomnessSettings",
     "Settings",
     "StorageSettings",
@@ -88,6 +89,18 @@ class RandomnessSettings(_Section):
     unbonding_blocks: int = Field(default=200, ge=1)
 
 
+class GovernanceSettings(_Section):
+    """``[governance]``: voting and timelock rules used when deploying."""
+
+    voting_delay: int = Field(default=1, ge=0)
+    voting_period: int = Field(default=50, ge=1)
+    proposal_threshold: int = Field(default=0, ge=0)
+    quorum_fraction: int = Field(default=4, ge=0, le=100)
+    late_quorum_extension: int = Field(default=10, ge=0)
+    timelock_delay: int = Field(default=3600, ge=0)
+    guardian: str | None = None
+
+
 class Settings(BaseSettings):
     """All of ledgerlearn's settings."""
 
@@ -103,6 +116,7 @@ class Settings(BaseSettings):
     deployment: DeploymentSettings = DeploymentSettings()
     token: TokenSettings = TokenSettings()
     randomness: RandomnessSettings = RandomnessSettings()
+    governance: GovernanceSettings = GovernanceSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -39,6 +39,19 @@ The tree::
         ├── SignatureError
         └── VrfError                         (ledgerlearn.randomness)
             └── InvalidVrfProofError (ValueError)
+    ├── RegistryError
+    │   ├── ModelNotFoundError (LookupError)  no such model, version or channel pointer
+    │   ├── InvalidModelArtifactError (ValueError) a manifest or artifact that cannot be published
+    │   ├── ArtifactVerificationError         pulled bytes, manifest or signature do not match
+    │   │   ├── ArtifactHashMismatchError       sha256 of the artifact is not the chain's
+    │   │   ├── ManifestMismatchError           the manifest contradicts the chain's record
+    │   │   ├── UntrustedPublisherError         signer not the publisher's key, or no role
+    │   │   └── VersionRevokedError             the version was revoked by guardian/governance
+    │   └── DestinationExistsError            pull would overwrite a file or directory
+    └── GovernanceError
+        ├── EvaluationReportRequiredError (ValueError) a channel move without a report CID
+        ├── ProposalNotFoundError (LookupError)
+        └── ProposalStateError                the proposal is not in the state a step needs
 
 Elsewhere, beside the code that raises them:
 ``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a committee that
@@ -56,6 +69,8 @@ from ledgerlearn.exit_codes import ExitCode
 __all__ = [
     "AnvilNotFoundError",
     "ArtifactError",
+    "ArtifactHashMismatchError",
+    "ArtifactVerificationError",
     "ArtifactNotFoundError",
     "ChainIdMismatchError",
     "ChainUnavailableError",
@@ -63,19 +78,28 @@ __all__ = [
     "ContentCorruptedError",
     "ContentNotFoundError",
     "ContractRevertError",
+    "DestinationExistsError",
+    "EvaluationReportRequiredError",
     "EventCursorError",
+    "GovernanceError",
     "IdentityError",
     "InvalidCidError",
     "InvalidDidError",
     "InvalidKeyError",
     "InvalidManifestError",
+    "InvalidModelArtifactError",
     "KeystoreError",
     "KeystorePasswordError",
     "LedgerError",
     "LedgerLearnError",
     "ManifestCodeMismatchError",
     "ManifestError",
+    "ManifestMismatchError",
     "ManifestNotFoundError",
+    "ModelNotFoundError",
+    "ProposalNotFoundError",
+    "ProposalStateError",
+    "RegistryError",
     "SignatureError",
     "StaleArtifactError",
     "StorageError",
@@ -83,6 +107,8 @@ __all__ = [
     "TransactionFailedError",
     "TransactionTimeoutError",
     "UnsupportedDidMethodError",
+    "UntrustedPublisherError",
+    "VersionRevokedError",
 ]
 
 
@@ -262,3 +288,73 @@ class KeystorePasswordError(KeystoreError, ValueError):
 
 class SignatureError(IdentityError):
     """A signature is malformed or was not made by the expected signer."""
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+class RegistryError(LedgerLearnError):
+    """Base of model-registry errors."""
+
+    exit_code = ExitCode.REGISTRY
+
+
+class ModelNotFoundError(RegistryError, LookupError):
+    """No such model or version, or the channel points at no version."""
+
+    exit_code = ExitCode.MODEL_NOT_FOUND
+
+
+class InvalidModelArtifactError(RegistryError, ValueError):
+    """A manifest or artifact that cannot be published as it is (bad field, bad file)."""
+
+
+class ArtifactVerificationError(RegistryError):
+    """Pulled content does not match what the chain records; nothing was written."""
+
+    exit_code = ExitCode.ARTIFACT_VERIFICATION
+
+
+class ArtifactHashMismatchError(ArtifactVerificationError):
+    """The artifact's sha256 is not the one registered on chain."""
+
+
+class ManifestMismatchError(ArtifactVerificationError):
+    """The manifest contradicts the on-chain record (hashes, CIDs, format, model)."""
+
+
+class UntrustedPublisherError(ArtifactVerificationError):
+    """The manifest's signer was not the publisher's key, or the publisher lacked the role."""
+
+
+class VersionRevokedError(ArtifactVerificationError):
+    """The version was revoked by the guardian or governance."""
+
+
+class DestinationExistsError(RegistryError, FileExistsError):
+    """Pulling would overwrite an existing file or directory."""
+
+    exit_code = ExitCode.DESTINATION_EXISTS
+
+
+# --- governance ----------------------------------------------------------------------------
+
+
+class GovernanceError(LedgerLearnError):
+    """Base of governance errors."""
+
+    exit_code = ExitCode.GOVERNANCE
+
+
+class EvaluationReportRequiredError(GovernanceError, ValueError):
+    """A proposal to move a model channel must cite an evaluation report CID."""
+
+
+class ProposalNotFoundError(GovernanceError, LookupError):
+    """No proposal with that id was created on this governor."""
+
+
+class ProposalStateError(GovernanceError):
+    """The proposal is not in the state the requested step needs."""
+
+    exit_code = ExitCode.PROPOSAL_STATE

@@ -36,6 +36,12 @@ class ExitCode(IntEnum):
     KEYSTORE_PASSWORD = 32
     LEARNING = 40
     DATASET_MISSING = 41
+    REGISTRY = 50
+    MODEL_NOT_FOUND = 51
+    ARTIFACT_VERIFICATION = 52
+    DESTINATION_EXISTS = 53
+    GOVERNANCE = 60
+    PROPOSAL_STATE = 61
     INTERRUPTED = 130
 
 
@@ -73,6 +79,16 @@ REMEDIES: dict[ExitCode, str] = {
     "(`ledgerlearn simulate --help`)",
     ExitCode.DATASET_MISSING: "install the dataset as the message says (`make setup` installs all "
     "of them)",
+    ExitCode.REGISTRY: "check the model name, version and your identity's per-model role "
+    "(`ledgerlearn model show NAME`)",
+    ExitCode.MODEL_NOT_FOUND: "list what exists with `ledgerlearn model history NAME`; a channel "
+    "points nowhere until governance promotes a version to it",
+    ExitCode.ARTIFACT_VERIFICATION: "do not use this model: its bytes, manifest or signature do "
+    "not match the chain; nothing was written — report it to the model's owners",
+    ExitCode.DESTINATION_EXISTS: "choose an empty destination or pass --force to replace it",
+    ExitCode.GOVERNANCE: "check the proposal's arguments; `ledgerlearn gov status ID` shows it",
+    ExitCode.PROPOSAL_STATE: "the proposal is not in the state this step needs; `ledgerlearn gov "
+    "status ID` says what comes next and when",
     ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
 }
 

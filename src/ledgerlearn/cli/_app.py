@@ -216,7 +216,12 @@ def chain_info(
 
 
 def _deploy_protocol(chain: Any, settings: Settings) -> Any:
-    from ledgerlearn.ledger import BeaconParameters, TokenParameters, deploy_protocol
+    from ledgerlearn.ledger import (
+        BeaconParameters,
+        GovernanceParameters,
+        TokenParameters,
+        deploy_protocol,
+    )
 
     token = TokenParameters(
         initial_supply=settings.token.initial_supply * 10**18,
@@ -227,7 +232,17 @@ def _deploy_protocol(chain: Any, settings: Settings) -> Any:
         fulfilment_window=settings.randomness.fulfilment_window,
         unbonding_blocks=settings.randomness.unbonding_blocks,
     )
-    return deploy_protocol(chain, chain.accounts[0], token, beacon)
+    g = settings.governance
+    governance = GovernanceParameters(
+        voting_delay=g.voting_delay,
+        voting_period=g.voting_period,
+        proposal_threshold=g.proposal_threshold * 10**18,
+        quorum_fraction=g.quorum_fraction,
+        late_quorum_extension=g.late_quorum_extension,
+        timelock_delay=g.timelock_delay,
+        guardian=g.guardian,
+    )
+    return deploy_protocol(chain, chain.accounts[0], token, beacon, governance)
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """Identity: keys, DIDs and EIP-712 signatures — who is who.
 
 secp256k1 keys are Ethereum accounts; Ed25519 keys sign off chain and give X25519 keys for
-encryption. Both have a ``did:key``; long-lived identities will use ``did:ethr`` on the
-IdentityRegistry. EIP-712 helpers sign exactly what the contracts verify.
+encryption. Both have a ``did:key``; long-lived identities use ``did:ethr`` on the
+IdentityRegistry (ERC-1056), whose keys rotate and revoke. EIP-712 helpers sign exactly
+what the contracts verify.
 
 Trust assumption: a DID is only as trustworthy as the resolution path; did:key needs no
 chain, did:ethr trusts the chain's consensus.
@@ -21,10 +22,32 @@ from ledgerlearn.identity._eip712 import (
     sign_typed_data,
     verify_typed_data,
 )
+from ledgerlearn.identity._ethr import (
+    DELEGATE_AUTHENTICATION,
+    DELEGATE_SIGNING,
+    DidEthrResolution,
+    EthrDid,
+    EthrDidRegistry,
+    EthrDidResolver,
+    MetaSignature,
+    attribute_name,
+    ethr_did,
+    parse_ethr_did,
+)
 from ledgerlearn.identity._keys import Ed25519Key, KeyType, Secp256k1Key, verify_ed25519
 from ledgerlearn.identity._keystore import load_keystore, save_keystore
 
 __all__ = [
+    "DELEGATE_AUTHENTICATION",
+    "DELEGATE_SIGNING",
+    "DidEthrResolution",
+    "EthrDid",
+    "EthrDidRegistry",
+    "EthrDidResolver",
+    "MetaSignature",
+    "attribute_name",
+    "ethr_did",
+    "parse_ethr_did",
     "Ed25519Key",
     "Eip712Domain",
     "KeyType",

@@ -29,10 +29,11 @@ from ledgerlearn.ledger._chain import Chain, open_chain
 from ledgerlearn.ledger._deploy import (
     PROTOCOL_CONTRACTS,
     BeaconParameters,
+    GovernanceParameters,
     TokenParameters,
     deploy_protocol,
 )
-from ledgerlearn.ledger._events import BLOCK_DONE, CursorPosition, EventCursor
+from ledgerlearn.ledger._events import BLOCK_DONE, CursorPosition, EventCursor, receipt_events
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
 from ledgerlearn.ledger._token import PERMIT_TYPES, PermitSignature, sign_permit
@@ -54,6 +55,7 @@ __all__ = [
     "DevnetBackend",
     "EmbeddedBackend",
     "EventCursor",
+    "GovernanceParameters",
     "NonceManager",
     "PermitSignature",
     "RetryPolicy",
@@ -70,6 +72,7 @@ __all__ = [
     "is_transient",
     "open_chain",
     "project_root",
+    "receipt_events",
     "revert_error_class",
     "sign_permit",
 ]

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 from eth_account import Account
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.types import RPCEndpoint
 
 from ledgerlearn.exceptions import AnvilNotFoundError, ChainUnavailableError, LedgerError
 from ledgerlearn.identity import Secp256k1Key
@@ -142,6 +143,32 @@ class ChainBackend(ABC):
                 f"the {self.name} chain cannot mine on request ({exc}); wait for blocks instead"
             ) from exc
 
+    def advance_time(self, w3: Web3, seconds: int) -> None:
+        """Move a development chain's clock forward and mine one block at the new time.
+
+        Parameters
+        ----------
+        w3
+            The connection :meth:`start` returned.
+        seconds
+            How far; the next block's timestamp is the head's plus this.
+
+        Raises
+        ------
+        LedgerError
+            On chains whose clock cannot be moved (real networks).
+        """
+        head = int(w3.eth.get_block("latest")["timestamp"])
+        try:
+            w3.provider.make_request(
+                RPCEndpoint("evm_setNextBlockTimestamp"), [hex(head + seconds)]
+            )
+            w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        except Exception as exc:
+            raise LedgerError(
+                f"the {self.name} chain's clock cannot be moved ({exc}); wait instead"
+            ) from exc
+
 
 class _DevChainBackend(ChainBackend):
     """A local development chain funding the ten :data:`DEV_MNEMONIC` accounts."""
@@ -173,6 +200,22 @@ class EmbeddedBackend(_DevChainBackend):
             How many.
         """
         w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
+
+    def advance_time(self, w3: Web3, seconds: int) -> None:
+        """Move py-evm's clock forward and mine one block at the new time.
+
+        Parameters
+        ----------
+        w3
+            The connection :meth:`start` returned.
+        seconds
+            How far; the next block's timestamp is the head's plus this.
+        """
+        tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        head = int(w3.eth.get_block("latest")["timestamp"])
+        tester.time_travel(head + seconds)
+        if int(w3.eth.get_block("latest")["timestamp"]) < head + seconds:
+            tester.mine_blocks(1)
 
     def start(self) -> Web3:
         """Create a fresh in-memory chain with the development accounts funded.

@@ -166,6 +166,44 @@ class Chain:
         self.backend.mine(self.w3, blocks)
         return self.block_number
 
+    def advance_time(self, seconds: int) -> int:
+        """Move a development chain's clock forward by ``seconds`` and mine a block there.
+
+        Parameters
+        ----------
+        seconds
+            How far.
+
+        Returns
+        -------
+        int
+            The new head's timestamp.
+
+        Raises
+        ------
+        LedgerError
+            On a chain whose clock cannot be moved.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0; a chain's clock only moves forward")
+        self.backend.advance_time(self.w3, seconds)
+        return self.timestamp()
+
+    def timestamp(self, block: BlockIdentifier = "latest") -> int:
+        """Return a block's timestamp (seconds since the epoch).
+
+        Parameters
+        ----------
+        block
+            Which block.
+
+        Returns
+        -------
+        int
+            Its timestamp.
+        """
+        return int(self.w3.eth.get_block(block)["timestamp"])
+
     def wait_for_block(self, number: int, *, timeout: float = 600.0, mine: bool = True) -> int:
         """Return once the head is at least ``number``, mining on development chains.
 

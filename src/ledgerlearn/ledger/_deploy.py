@@ -5,21 +5,41 @@ returns the :class:`~ledgerlearn.ledger.DeploymentManifest`. Later layers append
 contracts to :data:`PROTOCOL_CONTRACTS`' order as they land.
 
 Trust assumption: the deployer is trusted once, at deployment: it becomes the token's admin
-and first holder. Governance takes over as later contracts are added.
+and first holder. The model registry is governed from the first block: the timelock is its
+only admin and governance-role holder, the governor is the timelock's only proposer, and the
+deployer renounces its temporary timelock admin before :func:`deploy_protocol` returns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_utils import keccak
+
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger._chain import Chain
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 
-__all__ = ["PROTOCOL_CONTRACTS", "BeaconParameters", "TokenParameters", "deploy_protocol"]
+__all__ = [
+    "PROTOCOL_CONTRACTS",
+    "BeaconParameters",
+    "GovernanceParameters",
+    "TokenParameters",
+    "deploy_protocol",
+]
 
-PROTOCOL_CONTRACTS = ("LedgerToken", "RandomnessBeacon")
+PROTOCOL_CONTRACTS = (
+    "IdentityRegistry",
+    "LedgerToken",
+    "RandomnessBeacon",
+    "ProtocolTimelock",
+    "ModelRegistry",
+    "LedgerGovernor",
+)
 """Contracts of a deployment, in the order they are deployed."""
+
+_ZERO_ADDRESS = "0x" + "00" * 20
+_DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +77,44 @@ class BeaconParameters:
     unbonding_blocks: int = 200
 
 
+@dataclass(frozen=True, slots=True)
+class GovernanceParameters:
+    """Rules of token governance (OpenZeppelin Governor + TimelockController).
+
+    Attributes
+    ----------
+    voting_delay
+        Blocks between a proposal and the start of voting (the vote snapshot).
+    voting_period
+        Blocks voting stays open.
+    proposal_threshold
+        Votes (token units) an account needs to propose.
+    quorum_fraction
+        Percent of the token supply (at the snapshot) that must vote for or abstain.
+    late_quorum_extension
+        Blocks voting is extended by when quorum is reached late.
+    timelock_delay
+        Seconds between queueing and executing a passed proposal.
+    guardian
+        Address that may pause models, revoke versions and cancel proposals; ``None`` means
+        the deployer, ``""`` none at all.
+    """
+
+    voting_delay: int = 1
+    voting_period: int = 50
+    proposal_threshold: int = 0
+    quorum_fraction: int = 4
+    late_quorum_extension: int = 10
+    timelock_delay: int = 3600
+    guardian: str | None = None
+
+
 def deploy_protocol(
     chain: Chain,
     deployer: Secp256k1Key,
     token: TokenParameters | None = None,
     beacon: BeaconParameters | None = None,
+    governance: GovernanceParameters | None = None,
 ) -> DeploymentManifest:
     """Deploy the protocol's contracts and return their manifest.
 
@@ -75,6 +128,8 @@ def deploy_protocol(
         Token supply parameters.
     beacon
         Randomness beacon rules.
+    governance
+        Voting and timelock rules, and the guardian.
 
     Returns
     -------
@@ -84,7 +139,11 @@ def deploy_protocol(
     """
     token = token or TokenParameters()
     beacon = beacon or BeaconParameters()
+    governance = governance or GovernanceParameters()
+    guardian = deployer.address if governance.guardian is None else governance.guardian
+    guardian = guardian or _ZERO_ADDRESS
     records: dict[str, ContractRecord] = {}
+    identities, records["IdentityRegistry"] = chain.deploy("IdentityRegistry", sender=deployer)
     token_contract, records["LedgerToken"] = chain.deploy(
         "LedgerToken",
         deployer.address,
@@ -101,4 +160,37 @@ def deploy_protocol(
         beacon.unbonding_blocks,
         sender=deployer,
     )
+    timelock, records["ProtocolTimelock"] = chain.deploy(
+        "ProtocolTimelock",
+        governance.timelock_delay,
+        [],
+        [_ZERO_ADDRESS],
+        deployer.address,
+        sender=deployer,
+    )
+    registry, records["ModelRegistry"] = chain.deploy(
+        "ModelRegistry", identities.address, timelock.address, guardian, sender=deployer
+    )
+    governor, records["LedgerGovernor"] = chain.deploy(
+        "LedgerGovernor",
+        token_contract.address,
+        timelock.address,
+        registry.address,
+        (
+            governance.voting_delay,
+            governance.voting_period,
+            governance.proposal_threshold,
+            governance.quorum_fraction,
+            governance.late_quorum_extension,
+            guardian,
+        ),
+        sender=deployer,
+    )
+    send = chain.sender(deployer).transact
+    roles = timelock.functions
+    send(roles.grantRole(keccak(text="PROPOSER_ROLE"), governor.address))
+    send(roles.grantRole(keccak(text="CANCELLER_ROLE"), governor.address))
+    if guardian != _ZERO_ADDRESS:
+        send(roles.grantRole(keccak(text="CANCELLER_ROLE"), guardian))
+    send(roles.renounceRole(_DEFAULT_ADMIN_ROLE, deployer.address))
     return DeploymentManifest(chain_id=chain.chain_id, deployer=deployer.address, contracts=records)

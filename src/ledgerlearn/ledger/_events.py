@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import EventData, FilterParams, LogReceipt
 
@@ -28,7 +29,7 @@ from ledgerlearn.exceptions import EventCursorError
 from ledgerlearn.ledger._chain import Chain
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
 
-__all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor"]
+__all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor", "receipt_events"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -185,3 +186,35 @@ class EventCursor:
     def _decode(self, log: LogReceipt) -> EventData:
         event = self._events[bytes(log["topics"][0])]
         return cast(EventData, event.process_log(log))
+
+
+def receipt_events(event: Any, receipt: Any) -> list[Any]:
+    """Decode the logs of one event type from a receipt, skipping every other log.
+
+    web3's ``process_receipt`` warns about each log of another type; this filters by the
+    event's topic first.
+
+    Parameters
+    ----------
+    event
+        A contract event class, e.g. ``contract.events.Transfer``.
+    receipt
+        A transaction receipt.
+
+    Returns
+    -------
+    list
+        The decoded events (``args``, ``blockNumber`` ...), in log order.
+    """
+    instance = event()
+    abi = instance.abi
+    signature = f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
+    topic = keccak(text=signature)
+    address = instance.address
+    return [
+        instance.process_log(log)
+        for log in receipt["logs"]
+        if log["topics"]
+        and bytes(log["topics"][0]) == topic
+        and (address is None or log["address"] == address)
+    ]

@@ -36,6 +36,7 @@ __all__ = [
     "DagLayout",
     "ParsedCid",
     "build_dag",
+    "cid_from_binary",
     "compute_cid",
     "compute_file_cid",
     "iter_stream",
@@ -113,6 +114,29 @@ class ParsedCid:
 
     def __str__(self) -> str:
         return _cid_string(self.binary)
+
+
+def cid_from_binary(raw: bytes) -> Cid:
+    """Return the base32 string of a binary CID (as contracts store it), validated.
+
+    Parameters
+    ----------
+    raw
+        The binary CIDv1 (version, codec, multihash).
+
+    Returns
+    -------
+    Cid
+        Its canonical ``b...`` form.
+
+    Raises
+    ------
+    InvalidCidError
+        If the bytes are not a CIDv1 this module accepts.
+    """
+    text = _cid_string(bytes(raw))
+    parse_cid(text)
+    return text
 
 
 def parse_cid(text: str) -> ParsedCid:

@@ -1,0 +1,1071 @@
+"""Model registry client: publish, resolve ``name@channel``, verify on pull, history, lineage.
+
+:class:`ModelRegistryClient` talks to the ``ModelRegistry`` contract and a
+:class:`~ledgerlearn.storage.ContentStore`. ``publish`` stores the weights and the manifest,
+has the publisher's key sign the on-chain fields (EIP-712) and registers the version.
+``pull`` answers "is this exactly the model the chain says?" before writing a byte:
+
+1. the version exists and is not revoked, and its model is not paused;
+2. the EIP-712 signature over the on-chain fields recovers to the recorded signer, which
+   was, *at the registration block*, the publisher identity's owner key or a live delegate
+   (did:ethr resolved as of that block), and the publisher then held the publisher role;
+3. the manifest fetched by its CID (the store checks every byte against the CID) agrees
+   with the chain: model name, format, licence, parent, weights sha256 and CID;
+4. the weights fetched by their CID hash to the sha256 the chain records.
+
+Only then are the weights and manifest moved into the destination, atomically.
+
+Trust assumption: the chain's consensus and hashes. Storage, relayers and publishers'
+claims are untrusted; every pull re-checks them against the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+
+from ledgerlearn.exceptions import (
+    ArtifactHashMismatchError,
+    DestinationExistsError,
+    InvalidModelArtifactError,
+    ManifestMismatchError,
+    ModelNotFoundError,
+    RegistryError,
+    SignatureError,
+    UntrustedPublisherError,
+    VersionRevokedError,
+)
+from ledgerlearn.identity import (
+    EthrDidResolver,
+    Secp256k1Key,
+    ethr_did,
+    recover_typed_data_signer,
+    sign_typed_data,
+)
+from ledgerlearn.identity._eip712 import Eip712Domain
+from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events, revert_error_class
+from ledgerlearn.registry._artifact import ModelCard, ModelManifest, TensorSpec, describe_weights
+from ledgerlearn.storage import ContentStore, cid_from_binary, parse_cid
+from ledgerlearn.types import Address, Cid
+
+__all__ = [
+    "MANIFEST_TYPES",
+    "MODEL_ROLES",
+    "STATUSES",
+    "ModelRef",
+    "ModelRegistryClient",
+    "ModelVersionRecord",
+    "PullResult",
+    "VerificationReport",
+    "parse_model_ref",
+]
+
+STATUSES = ("none", "registered", "staged", "production", "deprecated", "revoked")
+"""Version statuses, in the contract's enum order."""
+
+MODEL_ROLES = {
+    "owner": keccak(text="MODEL_OWNER_ROLE"),
+    "publisher": keccak(text="MODEL_PUBLISHER_ROLE"),
+}
+"""Per-model roles by their CLI names."""
+
+MANIFEST_TYPES = {
+    "ModelManifest": [
+        {"name": "model", "type": "string"},
+        {"name": "artifactSha256", "type": "bytes32"},
+        {"name": "artifactCid", "type": "bytes"},
+        {"name": "format", "type": "string"},
+        {"name": "license", "type": "string"},
+        {"name": "metadataCid", "type": "bytes"},
+        {"name": "parentVersion", "type": "uint256"},
+        {"name": "publisher", "type": "address"},
+    ]
+}
+"""EIP-712 types of the manifest signature (``ModelRegistry.MANIFEST_TYPEHASH``)."""
+
+_REF_RE = re.compile(r"^(?P<name>[^@]{1,64})(?:@(?P<selector>[^@]{1,32}))?$")
+_WEIGHTS_FILE = "weights.safetensors"
+_MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """``name@channel`` or ``name@version``.
+
+    Attributes
+    ----------
+    name
+        The model's name.
+    channel
+        A channel name, when the reference names one.
+    version
+        A version number, when the reference names one.
+    """
+
+    name: str
+    channel: str | None = None
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version if self.version is not None else self.channel}"
+
+
+def parse_model_ref(text: str) -> ModelRef:
+    """Parse ``name``, ``name@channel`` or ``name@<version number>``.
+
+    Parameters
+    ----------
+    text
+        The reference; a bare name means its ``production`` channel.
+
+    Returns
+    -------
+    ModelRef
+        The parsed reference.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the text is not a reference.
+    """
+    match = _REF_RE.match(text)
+    if match is None:
+        raise ModelNotFoundError(
+            f"{text!r} is not a model reference; write NAME@CHANNEL or NAME@VERSION"
+        )
+    selector = match.group("selector") or "production"
+    if selector.isdigit():
+        return ModelRef(match.group("name"), version=int(selector))
+    return ModelRef(match.group("name"), channel=selector)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """One registered version, as the chain records it.
+
+    Attributes
+    ----------
+    model, version
+        Which version.
+    artifact_sha256
+        Hex sha256 of the weights file.
+    artifact_cid, metadata_cid
+        CIDs of the weights and the manifest.
+    format, license
+        Artifact format and SPDX licence.
+    parent_version
+        The version it derives from (0 for a root).
+    publisher
+        The publishing identity (did:ethr address).
+    signer
+        The key that signed the manifest.
+    registered_block
+        Block of registration.
+    status
+        One of :data:`STATUSES`.
+    signature
+        The EIP-712 signature.
+    """
+
+    model: str
+    version: int
+    artifact_sha256: str
+    artifact_cid: Cid
+    format: str
+    license: str
+    metadata_cid: Cid
+    parent_version: int
+    publisher: Address
+    signer: Address
+    registered_block: int
+    status: str
+    signature: bytes
+
+    def to_json(self, chain_id: int) -> dict[str, Any]:
+        """Return the record as JSON, with the publisher's DID.
+
+        Parameters
+        ----------
+        chain_id
+            The chain, for the DID.
+
+        Returns
+        -------
+        dict
+            camelCase fields.
+        """
+        return {
+            "model": self.model,
+            "version": self.version,
+            "status": self.status,
+            "artifactSha256": self.artifact_sha256,
+            "artifactCid": self.artifact_cid,
+            "metadataCid": self.metadata_cid,
+            "format": self.format,
+            "license": self.license,
+            "parentVersion": self.parent_version,
+            "publisher": ethr_did(chain_id, self.publisher),
+            "signer": self.signer,
+            "registeredBlock": self.registered_block,
+            "signature": "0x" + self.signature.hex(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """What :meth:`ModelRegistryClient.verify` checked, all of which passed.
+
+    Attributes
+    ----------
+    record
+        The on-chain version.
+    manifest
+        The manifest, fetched and checked.
+    checks
+        Human-readable list of the checks that passed.
+    """
+
+    record: ModelVersionRecord
+    manifest: ModelManifest
+    checks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """Where a pulled version was written.
+
+    Attributes
+    ----------
+    report
+        The verification that preceded the write.
+    directory
+        The destination directory.
+    weights, manifest
+        The two files in it.
+    """
+
+    report: VerificationReport
+    directory: Path
+    weights: Path
+    manifest: Path
+
+
+class ModelRegistryClient:
+    """Publish, resolve, verify and pull model versions.
+
+    Parameters
+    ----------
+    chain
+        The connected chain.
+    deployment
+        The verified deployment manifest (names the ModelRegistry, IdentityRegistry and,
+        for approval lookups, LedgerGovernor).
+    store
+        Where artifacts and manifests live; needed for publish, verify and pull.
+    """
+
+    def __init__(
+        self, chain: Chain, deployment: DeploymentManifest, store: ContentStore | None = None
+    ) -> None:
+        self.chain = chain
+        self.store = store
+        self.contract: Contract = chain.contract(
+            "ModelRegistry", deployment.get_address("ModelRegistry")
+        )
+        self.identities = EthrDidResolver(chain, deployment.get_address("IdentityRegistry"))
+        self._governor: Contract | None = (
+            chain.contract("LedgerGovernor", deployment.get_address("LedgerGovernor"))
+            if "LedgerGovernor" in deployment.contracts
+            else None
+        )
+        self._start_block = min(rec.block for rec in deployment.contracts.values())
+
+    # --- basics -----------------------------------------------------------------------------
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The registry's EIP-712 domain."""
+        return {
+            "name": "LedgerLearn ModelRegistry",
+            "version": "1",
+            "chainId": self.chain.chain_id,
+            "verifyingContract": self.contract.address,
+        }
+
+    @staticmethod
+    def model_id(name: str) -> bytes:
+        """Return the model id (``keccak256(name)``).
+
+        Parameters
+        ----------
+        name
+            The model's name.
+
+        Returns
+        -------
+        bytes
+            32 bytes.
+        """
+        return keccak(text=name)
+
+    def _store(self) -> ContentStore:
+        if self.store is None:
+            raise RegistryError("this operation needs a content store; pass store=")
+        return self.store
+
+    def _identity(self, identity: str | None, key: Secp256k1Key) -> Address:
+        return to_checksum_address(identity) if identity else key.address
+
+    # --- owners -----------------------------------------------------------------------------
+
+    def create_model(self, actor: Secp256k1Key, name: str, *, owner: str | None = None) -> bytes:
+        """Create model ``name``, owned and publishable by identity ``owner``.
+
+        Parameters
+        ----------
+        actor
+            A key that acts for ``owner`` (its owner key or a ``sigAuth`` delegate).
+        name
+            1 to 64 bytes, unique.
+        owner
+            The owning identity (default: the actor's own address).
+
+        Returns
+        -------
+        bytes
+            The model id.
+        """
+        self.chain.sender(actor).transact(
+            self.contract.functions.createModel(name, self._identity(owner, actor))
+        )
+        return self.model_id(name)
+
+    def set_role(
+        self,
+        actor: Secp256k1Key,
+        name: str,
+        role: str,
+        identity: str,
+        *,
+        granted: bool = True,
+        as_owner: str | None = None,
+    ) -> None:
+        """Grant or revoke a per-model role.
+
+        Parameters
+        ----------
+        actor
+            A key acting for an owner identity of the model.
+        name
+            The model.
+        role
+            ``owner`` or ``publisher``.
+        identity
+            The identity (address or did:ethr) receiving or losing the role.
+        granted
+            Grant (True) or revoke (False).
+        as_owner
+            The owner identity the actor acts for (default: the actor's address).
+
+        Raises
+        ------
+        RegistryError
+            If the role name is unknown.
+        """
+        if role not in MODEL_ROLES:
+            raise RegistryError(f"unknown model role {role!r}; use one of {sorted(MODEL_ROLES)}")
+        target = self._address_of(identity)
+        fn = (
+            self.contract.functions.grantModelRole
+            if granted
+            else self.contract.functions.revokeModelRole
+        )
+        self.chain.sender(actor).transact(
+            fn(self.model_id(name), MODEL_ROLES[role], target, self._identity(as_owner, actor))
+        )
+
+    def _address_of(self, identity: str) -> Address:
+        if identity.startswith("did:"):
+            from ledgerlearn.identity import parse_ethr_did
+
+            return parse_ethr_did(identity, default_chain_id=self.chain.chain_id).address
+        return to_checksum_address(identity)
+
+    def has_role(self, name: str, role: str, identity: str, *, block: int | str = "latest") -> bool:
+        """Return whether ``identity`` holds a per-model role.
+
+        Parameters
+        ----------
+        name, role, identity
+            As :meth:`set_role`.
+        block
+            The block to read at.
+
+        Returns
+        -------
+        bool
+            Whether the role is held.
+        """
+        fn = self.contract.functions.hasModelRole(
+            self.model_id(name), MODEL_ROLES[role], self._address_of(identity)
+        )
+        return bool(self.chain.call(fn, block=block))  # type: ignore[arg-type]
+
+    # --- publishers -------------------------------------------------------------------------
+
+    def _typed_message(
+        self,
+        name: str,
+        sha256: bytes,
+        artifact_cid: Cid,
+        fmt: str,
+        license_id: str,
+        metadata_cid: Cid,
+        parent: int,
+        publisher: str,
+    ) -> dict[str, Any]:
+        return {
+            "model": name,
+            "artifactSha256": sha256,
+            "artifactCid": parse_cid(artifact_cid).binary,
+            "format": fmt,
+            "license": license_id,
+            "metadataCid": parse_cid(metadata_cid).binary,
+            "parentVersion": parent,
+            "publisher": to_checksum_address(publisher),
+        }
+
+    def publish(
+        self,
+        signer: Secp256k1Key,
+        name: str,
+        weights: str | os.PathLike[str],
+        *,
+        framework: str,
+        architecture: dict[str, Any],
+        inputs: list[TensorSpec],
+        outputs: list[TensorSpec],
+        license: str,
+        preprocessing: dict[str, Any] | None = None,
+        card: ModelCard | None = None,
+        parent_version: int = 0,
+        publisher: str | None = None,
+        relayer: Secp256k1Key | None = None,
+    ) -> ModelVersionRecord:
+        """Store weights and manifest, sign, and register a new version.
+
+        Parameters
+        ----------
+        signer
+            The publisher identity's owner key or a live ``veriKey`` delegate.
+        name
+            The model.
+        weights
+            The safetensors file.
+        framework, architecture, inputs, outputs, license, preprocessing, card
+            Manifest fields (see :class:`~ledgerlearn.registry.ModelManifest`).
+        parent_version
+            The version these weights derive from (0 for a root).
+        publisher
+            The publishing identity (default: the signer's address).
+        relayer
+            Who sends the transaction (default: the signer).
+
+        Returns
+        -------
+        ModelVersionRecord
+            The registered version.
+
+        Raises
+        ------
+        InvalidModelArtifactError
+            If the weights file is missing or not safetensors.
+        ContractRevertError
+            ``ModelRegistryMissingModelRole``, ``ModelRegistryArtifactAlreadyRegistered``,
+            ``ModelRegistryInvalidManifestSignature`` ... as the contract decides.
+        """
+        store = self._store()
+        if not license or not license.strip():
+            raise InvalidModelArtifactError("license must be an SPDX identifier, e.g. Apache-2.0")
+        publisher_address = self._identity(publisher, signer)
+        info = describe_weights(weights)
+        manifest = ModelManifest(
+            model=name,
+            framework=framework,
+            architecture=architecture,
+            inputs=inputs,
+            outputs=outputs,
+            preprocessing=preprocessing or {},
+            weights=info,
+            license=license,
+            parent_version=parent_version,
+            card=card or ModelCard(),
+        )
+        artifact_cid = store.put_file(weights)
+        if artifact_cid != info.cid:
+            raise InvalidModelArtifactError(f"{weights} changed while it was being published")
+        metadata_cid = store.put(manifest.to_bytes())
+        sha = bytes.fromhex(info.sha256)
+        message = self._typed_message(
+            name,
+            sha,
+            artifact_cid,
+            manifest.format,
+            license,
+            metadata_cid,
+            parent_version,
+            publisher_address,
+        )
+        signature = sign_typed_data(signer, self.domain, MANIFEST_TYPES, "ModelManifest", message)
+        version_input = (
+            sha,
+            message["artifactCid"],
+            manifest.format,
+            license,
+            message["metadataCid"],
+            parent_version,
+        )
+        receipt = self.chain.sender(relayer or signer).transact(
+            self.contract.functions.registerVersion(
+                name, version_input, publisher_address, signature
+            )
+        )
+        events = receipt_events(self.contract.events.ModelVersionRegistered, receipt)
+        return self.get_version(name, int(events[0]["args"]["version"]))
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def get_model(self, name: str) -> dict[str, Any]:
+        """Return a model's summary: versions, channels, pause flag.
+
+        Parameters
+        ----------
+        name
+            The model.
+
+        Returns
+        -------
+        dict
+            ``name``, ``modelId``, ``versionCount``, ``paused``, ``createdBlock``,
+            ``channels`` (name → version).
+
+        Raises
+        ------
+        ModelNotFoundError
+            If no such model exists.
+        """
+        mid = self.model_id(name)
+        try:
+            info = self.chain.call(self.contract.functions.getModel(mid))
+        except revert_error_class("ModelRegistryUnknownModel") as exc:
+            raise ModelNotFoundError(
+                f"no model named {name!r}; create it with `ledgerlearn model create`"
+            ) from exc
+        names = self.chain.call(self.contract.functions.channelNames(mid))
+        channels = {
+            channel: int(self.chain.call(self.contract.functions.channelVersion(mid, channel)))
+            for channel in names
+        }
+        return {
+            "name": info[0],
+            "modelId": "0x" + mid.hex(),
+            "createdBlock": int(info[1]),
+            "versionCount": int(info[2]),
+            "paused": bool(info[3]),
+            "channels": channels,
+        }
+
+    def get_version(
+        self, name: str, version: int, *, block: int | str = "latest"
+    ) -> ModelVersionRecord:
+        """Return one version's on-chain record.
+
+        Parameters
+        ----------
+        name
+            The model.
+        version
+            The version number (1-based).
+        block
+            The block to read at.
+
+        Returns
+        -------
+        ModelVersionRecord
+            The record.
+
+        Raises
+        ------
+        ModelNotFoundError
+            If the model or version does not exist.
+        """
+        try:
+            raw = self.chain.call(
+                self.contract.functions.getVersion(self.model_id(name), version),
+                block=block,  # type: ignore[arg-type]
+            )
+        except (
+            revert_error_class("ModelRegistryUnknownModel"),
+            revert_error_class("ModelRegistryUnknownVersion"),
+        ) as exc:
+            raise ModelNotFoundError(f"{name}@{version} does not exist") from exc
+        return ModelVersionRecord(
+            model=name,
+            version=version,
+            artifact_sha256=bytes(raw[0]).hex(),
+            artifact_cid=cid_from_binary(raw[1]),
+            format=raw[2],
+            license=raw[3],
+            metadata_cid=cid_from_binary(raw[4]),
+            parent_version=int(raw[5]),
+            publisher=to_checksum_address(raw[6]),
+            signer=to_checksum_address(raw[7]),
+            registered_block=int(raw[8]),
+            status=STATUSES[int(raw[9])],
+            signature=bytes(raw[10]),
+        )
+
+    def channel_version(self, name: str, channel: str) -> int | None:
+        """Return the version a channel points at, or ``None``.
+
+        Parameters
+        ----------
+        name, channel
+            The model and channel.
+
+        Returns
+        -------
+        int or None
+            The version, ``None`` if the channel points nowhere.
+        """
+        version = int(
+            self.chain.call(self.contract.functions.channelVersion(self.model_id(name), channel))
+        )
+        return version or None
+
+    def resolve(self, ref: str | ModelRef) -> ModelVersionRecord:
+        """Return the version ``name@channel`` or ``name@version`` names.
+
+        Parameters
+        ----------
+        ref
+            The reference.
+
+        Returns
+        -------
+        ModelVersionRecord
+            The version.
+
+        Raises
+        ------
+        ModelNotFoundError
+            If the model, version or channel pointer does not exist.
+        """
+        parsed = parse_model_ref(ref) if isinstance(ref, str) else ref
+        if parsed.version is not None:
+            return self.get_version(parsed.name, parsed.version)
+        assert parsed.channel is not None
+        self.get_model(parsed.name)
+        version = self.channel_version(parsed.name, parsed.channel)
+        if version is None:
+            raise ModelNotFoundError(
+                f"{parsed} points at no version; governance must promote one first "
+                "(`ledgerlearn gov propose-promotion`)"
+            )
+        return self.get_version(parsed.name, version)
+
+    def lineage(self, ref: str | ModelRef) -> list[ModelVersionRecord]:
+        """Return the version and its ancestors, back to the root.
+
+        Parameters
+        ----------
+        ref
+            Where to start.
+
+        Returns
+        -------
+        list[ModelVersionRecord]
+            Starting version first, root last.
+        """
+        record = self.resolve(ref)
+        chain = [record]
+        while chain[-1].parent_version:
+            chain.append(self.get_version(record.model, chain[-1].parent_version))
+        return chain
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """Return a model's events in chain order: registrations, channel moves, revocations.
+
+        Channel moves name the governance proposal that executed them.
+
+        Parameters
+        ----------
+        name
+            The model.
+
+        Returns
+        -------
+        list[dict]
+            One entry per event with ``event``, ``block``, ``tx`` and its fields.
+        """
+        self.get_model(name)
+        mid = self.model_id(name)
+        entries: list[tuple[int, int, dict[str, Any]]] = []
+        for event_name in (
+            "ModelCreated",
+            "ModelVersionRegistered",
+            "ChannelMoved",
+            "ChannelCleared",
+            "VersionRevoked",
+            "ModelPaused",
+            "ModelUnpaused",
+            "ModelRoleGranted",
+            "ModelRoleRevoked",
+        ):
+            event = getattr(self.contract.events, event_name)
+            for log in event().get_logs(
+                from_block=self._start_block, argument_filters={"modelId": mid}
+            ):
+                args = {k: _jsonable(v) for k, v in dict(log["args"]).items() if k != "modelId"}
+                entry: dict[str, Any] = {
+                    "event": event_name,
+                    "block": int(log["blockNumber"]),
+                    "tx": "0x" + bytes(log["transactionHash"]).hex(),
+                    **args,
+                }
+                if event_name == "ChannelMoved":
+                    entry["evaluationReport"] = _cid_or_hex(log["args"]["evaluationReport"])
+                    entry["proposalId"] = self._executed_proposal(log["transactionHash"])
+                entries.append((int(log["blockNumber"]), int(log["logIndex"]), entry))
+        entries.sort(key=lambda item: (item[0], item[1]))
+        return [entry for _, _, entry in entries]
+
+    def _executed_proposal(self, tx_hash: Any) -> str | None:
+        if self._governor is None:
+            return None
+        receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)
+        executed = receipt_events(self._governor.events.ProposalExecuted, receipt)
+        return str(executed[0]["args"]["proposalId"]) if executed else None
+
+    def model_names(self) -> list[str]:
+        """Return every model's name, in creation order.
+
+        Returns
+        -------
+        list[str]
+            The names.
+        """
+        logs = self.contract.events.ModelCreated().get_logs(from_block=self._start_block)
+        return [str(log["args"]["name"]) for log in logs]
+
+    def find_versions(
+        self,
+        name: str | None = None,
+        *,
+        publisher: str | None = None,
+        status: str | None = None,
+        format: str | None = None,
+        license: str | None = None,
+    ) -> list[ModelVersionRecord]:
+        """Return the versions that match every given filter.
+
+        Parameters
+        ----------
+        name
+            Only this model (default: all models).
+        publisher
+            Only versions published by this identity (address or did:ethr).
+        status
+            Only versions in this status (see :data:`STATUSES`).
+        format, license
+            Only this artifact format / SPDX licence.
+
+        Returns
+        -------
+        list[ModelVersionRecord]
+            Matches, by model then version.
+        """
+        if status is not None and status not in STATUSES:
+            raise RegistryError(f"unknown status {status!r}; use one of {STATUSES[1:]}")
+        wanted_publisher = self._address_of(publisher) if publisher else None
+        found: list[ModelVersionRecord] = []
+        for model in [name] if name else self.model_names():
+            count = self.get_model(model)["versionCount"]
+            for version in range(1, count + 1):
+                record = self.get_version(model, version)
+                if (
+                    (wanted_publisher is None or record.publisher == wanted_publisher)
+                    and (status is None or record.status == status)
+                    and (format is None or record.format == format)
+                    and (license is None or record.license == license)
+                ):
+                    found.append(record)
+        return found
+
+    def view(self, name: str) -> dict[str, Any]:
+        """Return the registry's view of a model: channels and every version's status.
+
+        Parameters
+        ----------
+        name
+            The model.
+
+        Returns
+        -------
+        dict
+            :meth:`get_model`'s fields plus ``versions`` (number, status, parent, sha256).
+        """
+        summary = self.get_model(name)
+        summary["versions"] = [
+            {
+                "version": record.version,
+                "status": record.status,
+                "parentVersion": record.parent_version,
+                "artifactSha256": record.artifact_sha256,
+                "publisher": ethr_did(self.chain.chain_id, record.publisher),
+            }
+            for record in (self.get_version(name, v) for v in range(1, summary["versionCount"] + 1))
+        ]
+        return summary
+
+    # --- guardian ---------------------------------------------------------------------------
+
+    def pause(self, guardian: Secp256k1Key, name: str) -> None:
+        """Pause a model (guardian or governance only).
+
+        Parameters
+        ----------
+        guardian
+            A key with ``GUARDIAN_ROLE``.
+        name
+            The model.
+        """
+        self.chain.sender(guardian).transact(
+            self.contract.functions.pauseModel(self.model_id(name))
+        )
+
+    def revoke(self, guardian: Secp256k1Key, name: str, version: int, reason: str) -> None:
+        """Revoke a version for good (guardian or governance only).
+
+        Parameters
+        ----------
+        guardian
+            A key with ``GUARDIAN_ROLE``.
+        name, version
+            Which version.
+        reason
+            Recorded in the event.
+        """
+        self.chain.sender(guardian).transact(
+            self.contract.functions.revokeVersion(self.model_id(name), version, reason)
+        )
+
+    # --- verification -----------------------------------------------------------------------
+
+    def verify(self, ref: str | ModelRef) -> VerificationReport:
+        """Check a version against the chain without writing anything.
+
+        Parameters
+        ----------
+        ref
+            ``name@channel`` or ``name@version``.
+
+        Returns
+        -------
+        VerificationReport
+            The record, the manifest and the checks that passed.
+
+        Raises
+        ------
+        ModelNotFoundError
+            If the reference resolves to nothing.
+        VersionRevokedError, UntrustedPublisherError, ManifestMismatchError,
+        ArtifactHashMismatchError
+            If a check fails.
+        ContentNotFoundError, ContentCorruptedError
+            If the store lacks or has damaged bytes.
+        """
+        report, chunks = self._verify_metadata(ref)
+        digest = hashlib.sha256()
+        for chunk in chunks:
+            digest.update(chunk)
+        self._check_sha(report.record, digest.hexdigest())
+        report.checks.append("weights sha256 matches the chain")
+        return report
+
+    def _verify_metadata(self, ref: str | ModelRef) -> tuple[VerificationReport, Iterator[bytes]]:
+        record = self.resolve(ref)
+        checks: list[str] = []
+        if record.status == "revoked":
+            raise VersionRevokedError(
+                f"{record.model}@{record.version} was revoked; use another version"
+            )
+        if self.get_model(record.model)["paused"]:
+            raise VersionRevokedError(
+                f"model {record.model} is paused by its guardian; wait for governance to unpause"
+            )
+        checks.append(f"version {record.version} is {record.status}, model not paused")
+        self._check_signature(record)
+        checks.append(
+            f"manifest signed by {record.signer}, a key of publisher "
+            f"{ethr_did(self.chain.chain_id, record.publisher)} at block {record.registered_block}"
+        )
+        store = self._store()
+        try:
+            manifest = ModelManifest.from_bytes(store.get(record.metadata_cid))
+        except InvalidModelArtifactError as exc:
+            raise ManifestMismatchError(f"{record.model}@{record.version}: {exc}") from exc
+        checks.append(f"manifest {record.metadata_cid} matches its CID")
+        expected = {
+            "model": (manifest.model, record.model),
+            "format": (manifest.format, record.format),
+            "license": (manifest.license, record.license),
+            "parentVersion": (manifest.parent_version, record.parent_version),
+            "weights.sha256": (manifest.weights.sha256, record.artifact_sha256),
+            "weights.cid": (manifest.weights.cid, record.artifact_cid),
+        }
+        for field_name, (found, wanted) in expected.items():
+            if found != wanted:
+                raise ManifestMismatchError(
+                    f"{record.model}@{record.version}: manifest {field_name} is {found!r}, "
+                    f"the chain records {wanted!r}"
+                )
+        checks.append("manifest agrees with the chain (model, format, licence, parent, hashes)")
+        return VerificationReport(record, manifest, checks), store.iter_chunks(record.artifact_cid)
+
+    def _check_sha(self, record: ModelVersionRecord, sha: str) -> None:
+        if sha != record.artifact_sha256:
+            raise ArtifactHashMismatchError(
+                f"{record.model}@{record.version}: weights hash to {sha}, the chain records "
+                f"{record.artifact_sha256}"
+            )
+
+    def _check_signature(self, record: ModelVersionRecord) -> None:
+        message = self._typed_message(
+            record.model,
+            bytes.fromhex(record.artifact_sha256),
+            record.artifact_cid,
+            record.format,
+            record.license,
+            record.metadata_cid,
+            record.parent_version,
+            record.publisher,
+        )
+        try:
+            signer = recover_typed_data_signer(
+                record.signature, self.domain, MANIFEST_TYPES, "ModelManifest", message
+            )
+        except SignatureError as exc:
+            raise UntrustedPublisherError(f"{record.model}@{record.version}: {exc}") from exc
+        if signer != record.signer:
+            raise UntrustedPublisherError(
+                f"{record.model}@{record.version}: the signature recovers to {signer}, the "
+                f"chain records signer {record.signer}"
+            )
+        at = record.registered_block
+        resolution = self.identities.resolve(
+            ethr_did(self.chain.chain_id, record.publisher), block=at
+        )
+        if not resolution.can_sign(signer):
+            raise UntrustedPublisherError(
+                f"{record.model}@{record.version}: {signer} was not a live key of publisher "
+                f"{record.publisher} at block {at} (rotated, revoked or never added)"
+            )
+        if not self.has_role(record.model, "publisher", record.publisher, block=at):
+            raise UntrustedPublisherError(
+                f"{record.model}@{record.version}: {record.publisher} did not hold the "
+                f"publisher role at block {at}"
+            )
+
+    def pull(
+        self, ref: str | ModelRef, destination: str | os.PathLike[str], *, force: bool = False
+    ) -> PullResult:
+        """Verify a version and write its weights and manifest into ``destination``.
+
+        Nothing is written to ``destination`` unless every check passes: files are staged
+        beside it and moved in with one rename.
+
+        Parameters
+        ----------
+        ref
+            ``name@channel`` or ``name@version``.
+        destination
+            A directory to create (``weights.safetensors`` and ``manifest.json`` go in it).
+        force
+            Replace an existing non-empty destination.
+
+        Returns
+        -------
+        PullResult
+            The verification and the written paths.
+
+        Raises
+        ------
+        DestinationExistsError
+            If ``destination`` exists, is not empty, and ``force`` is false.
+        ArtifactVerificationError
+            Subclass naming the failed check; nothing was written.
+        """
+        target = Path(destination)
+        if target.exists() and not force and (not target.is_dir() or any(target.iterdir())):
+            raise DestinationExistsError(f"{target} exists and is not empty")
+        report, chunks = self._verify_metadata(ref)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        try:
+            digest = hashlib.sha256()
+            with (staging / _WEIGHTS_FILE).open("wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            self._check_sha(report.record, digest.hexdigest())
+            report.checks.append("weights sha256 matches the chain")
+            with (staging / _MANIFEST_FILE).open("wb") as out:
+                out.write(report.manifest.to_bytes())
+                out.flush()
+                os.fsync(out.fileno())
+            _swap_in(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return PullResult(report, target, target / _WEIGHTS_FILE, target / _MANIFEST_FILE)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    else:
+        os.replace(staging, target)
+
+
+def _cid_or_hex(raw: bytes) -> str:
+    try:
+        return cid_from_binary(bytes(raw))
+    except Exception:  # a report that is not a binary CID is shown as hex
+        return "0x" + bytes(raw).hex()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return value
