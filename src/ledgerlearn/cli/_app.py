@@ -22,6 +22,13 @@ from typer.exceptions import TyperException
 
 from ledgerlearn import __version__
 from ledgerlearn.cli._output import Output, print_error
+from ledgerlearn.cli._registry import (
+    ChainOptions,
+    did_ethr_commands,
+    gov_app,
+    model_app,
+    resolve_ethr,
+)
 from ledgerlearn.config import Settings, load_settings
 from ledgerlearn.exceptions import KeystoreError, LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
@@ -30,6 +37,7 @@ from ledgerlearn.identity import (
     Secp256k1Key,
     did_key_document,
     did_key_from_key,
+    ethr_did,
     load_keystore,
     save_keystore,
 )
@@ -53,6 +61,9 @@ app.add_typer(store_app, name="store")
 app.add_typer(did_app, name="did")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(vrf_app, name="vrf")
+app.add_typer(model_app, name="model")
+app.add_typer(gov_app, name="gov")
+did_ethr_commands(did_app)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 BackendOption = Annotated[
@@ -384,6 +395,10 @@ def store_cid(
 @did_app.command("new")
 def did_new(
     key_type: Annotated[str, typer.Option("--type", help="ed25519 or secp256k1.")] = "ed25519",
+    method: Annotated[
+        str, typer.Option(help="key (did:key) or ethr (did:ethr, secp256k1, needs --chain-id).")
+    ] = "key",
+    chain_id: Annotated[int | None, typer.Option(help="Chain id for did:ethr.")] = None,
     keystore: Annotated[
         Path | None, typer.Option("--keystore", help="Save the key, encrypted, to this file.")
     ] = None,
@@ -397,6 +412,12 @@ def did_new(
         Ed25519Key.generate() if key_type == "ed25519" else Secp256k1Key.generate()
     )
     did = did_key_from_key(key)
+    if method == "ethr":
+        if not isinstance(key, Secp256k1Key) or chain_id is None:
+            raise typer.BadParameter("--method ethr needs --type secp256k1 and --chain-id")
+        did = ethr_did(chain_id, key.address)
+    elif method != "key":
+        raise typer.BadParameter("--method must be key or ethr")
     data: dict[str, Any] = {"did": did, "type": key_type}
     if isinstance(key, Secp256k1Key):
         data["address"] = key.address
@@ -412,8 +433,23 @@ def did_new(
 
 
 @did_app.command("resolve")
-def did_resolve(did: str, json_output: JsonOption = False) -> None:
-    """Resolve a DID to its DID document."""
+def did_resolve(
+    did: str,
+    block: Annotated[
+        int | None, typer.Option(help="did:ethr: resolve as of this block (default: latest).")
+    ] = None,
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Resolve a DID to its DID document (did:key locally, did:ethr from the chain)."""
+    if did.startswith("did:ethr:"):
+        result = resolve_ethr(
+            did, block, ChainOptions(backend=backend, rpc_url=rpc_url, manifest=manifest)
+        )
+        Output(json_output).result(result)
+        return
     document = did_key_document(did)
     Output(json_output).result(document)
 
