@@ -25,8 +25,10 @@ def devnet_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[
     manifest = work / "deployment.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERLEARN_")}
     node = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlearn.cli", "chain", "up", "--port", str(port)]
-        + ["--deploy", "--manifest", str(manifest), "--json"],
+        [
+            *(sys.executable, "-m", "ledgerlearn.cli", "chain", "up", "--port", str(port)),
+            *("--deploy", "--manifest", str(manifest), "--json"),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

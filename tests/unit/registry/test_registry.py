@@ -1,4 +1,4 @@
-"""ModelRegistry + registry client: publish, roles, guardian, verify and pull, on the embedded EVM."""
+"""ModelRegistry and its client: publish, roles, guardian, verify and pull (embedded EVM)."""
 
 from __future__ import annotations
 
@@ -262,7 +262,7 @@ def test_a_manifest_or_hash_that_contradicts_the_chain_is_refused(
     manifest = ModelManifest.from_bytes(store.get(good.metadata_cid))
     # v2: the chain's sha256 is not the artifact's (manifest tells the truth).
     _register_raw(deployment, registry, store, manifest.to_bytes(), good.artifact_cid, b"\x01" * 32)
-    with pytest.raises(ManifestMismatchError, match="weights.sha256"):
+    with pytest.raises(ManifestMismatchError, match=r"weights\.sha256"):
         registry.pull("digits@2", tmp_path / "out")
     # v3: manifest and chain agree on a sha256 the bytes do not have.
     lie = ModelManifest.from_bytes(
