@@ -6,8 +6,9 @@ participant a did:key, lets the deployer grant that participant an allowance wit
 EIP-712 permit signed off chain and accepted by the token contract, registers VRF keys
 with the randomness beacon, requests randomness, fulfils it with an ECVRF proof the
 contract verifies and picks a stake-weighted committee with it, and reads the token's
-events through a resumable cursor. Later issues replace this with the network
-demo.
+events through a resumable cursor. Then the registry story: a did:ethr identity with a
+release key, two federatedly trained versions of a digits MLP, promotions and a rollback by
+token votes through the timelock, and a verified pull (see :mod:`ledgerlearn._demo_registry`).
 
 Trust assumption: as each layer's; nothing here is mocked.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledgerlearn._demo_registry import registry_section
 from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
 from ledgerlearn.ledger import (
     Chain,
@@ -149,6 +151,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
         report.add("read events", events=events, position=cursor.position.block)
 
         _randomness_section(chain, manifest, say, report)
+        registry_section(chain, manifest, workdir, say, report)
     return report
 
 
