@@ -46,7 +46,8 @@ The tree::
     │   │   ├── ArtifactHashMismatchError       sha256 of the artifact is not the chain's
     │   │   ├── ManifestMismatchError           the manifest contradicts the chain's record
     │   │   ├── UntrustedPublisherError         signer not the publisher's key, or no role
-    │   │   └── VersionRevokedError             the version was revoked by guardian/governance
+    │   │   ├── VersionRevokedError             the version was revoked by guardian/governance
+    │   │   └── ModelPausedError                the guardian paused the model
     │   └── DestinationExistsError            pull would overwrite a file or directory
     └── GovernanceError
         ├── EvaluationReportRequiredError (ValueError) a channel move without a report CID
@@ -97,6 +98,7 @@ __all__ = [
     "ManifestMismatchError",
     "ManifestNotFoundError",
     "ModelNotFoundError",
+    "ModelPausedError",
     "ProposalNotFoundError",
     "ProposalStateError",
     "RegistryError",
@@ -329,6 +331,10 @@ class UntrustedPublisherError(ArtifactVerificationError):
 
 class VersionRevokedError(ArtifactVerificationError):
     """The version was revoked by the guardian or governance."""
+
+
+class ModelPausedError(ArtifactVerificationError):
+    """The guardian paused the model; its versions are not to be used until governance unpauses."""
 
 
 class DestinationExistsError(RegistryError, FileExistsError):

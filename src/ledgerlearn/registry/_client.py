@@ -40,6 +40,7 @@ from ledgerlearn.exceptions import (
     InvalidModelArtifactError,
     ManifestMismatchError,
     ModelNotFoundError,
+    ModelPausedError,
     RegistryError,
     SignatureError,
     UntrustedPublisherError,
@@ -911,7 +912,7 @@ class ModelRegistryClient:
                 f"{record.model}@{record.version} was revoked; use another version"
             )
         if self.get_model(record.model)["paused"]:
-            raise VersionRevokedError(
+            raise ModelPausedError(
                 f"model {record.model} is paused by its guardian; wait for governance to unpause"
             )
         checks.append(f"version {record.version} is {record.status}, model not paused")

@@ -16,6 +16,7 @@ from ledgerlearn.exceptions import (
     InvalidModelArtifactError,
     ManifestMismatchError,
     ModelNotFoundError,
+    ModelPausedError,
     VersionRevokedError,
 )
 from ledgerlearn.governance import Governance
@@ -165,7 +166,10 @@ def test_guardian_pauses_and_revokes_but_only_it(
         publish(
             registry, deployment.alice, weights(tmp_path / "x.safetensors", 2), parent_version=1
         )
+    publish(registry, deployment.alice, weights(tmp_path / "z.safetensors", 4))
     registry.pause(guardian, "digits")
+    with pytest.raises(ModelPausedError):
+        registry.verify("digits@2")
     with pytest.raises(revert_error_class("ModelRegistryModelIsPaused")):
         publish(registry, deployment.alice, weights(tmp_path / "y.safetensors", 3))
     with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
