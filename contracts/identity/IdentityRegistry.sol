@@ -106,12 +106,7 @@ contract IdentityRegistry {
     function changeOwnerSigned(address identity, uint8 sigV, bytes32 sigR, bytes32 sigS, address newOwner)
         external
     {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                bytes1(0x19), bytes1(0), this, _nonces[identityOwner(identity)], identity, "changeOwner", newOwner
-            )
-        );
-        _checkSignature(identity, sigV, sigR, sigS, digest);
+        _checkSignature(identity, sigV, sigR, sigS, abi.encodePacked("changeOwner", newOwner));
         _changeOwner(identity, newOwner);
     }
 
@@ -139,20 +134,7 @@ contract IdentityRegistry {
         address delegate,
         uint256 validity
     ) external {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                bytes1(0x19),
-                bytes1(0),
-                this,
-                _nonces[identityOwner(identity)],
-                identity,
-                "addDelegate",
-                delegateType,
-                delegate,
-                validity
-            )
-        );
-        _checkSignature(identity, sigV, sigR, sigS, digest);
+        _checkSignature(identity, sigV, sigR, sigS, abi.encodePacked("addDelegate", delegateType, delegate, validity));
         _addDelegate(identity, delegateType, delegate, validity);
     }
 
@@ -179,19 +161,7 @@ contract IdentityRegistry {
         bytes32 delegateType,
         address delegate
     ) external {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                bytes1(0x19),
-                bytes1(0),
-                this,
-                _nonces[identityOwner(identity)],
-                identity,
-                "revokeDelegate",
-                delegateType,
-                delegate
-            )
-        );
-        _checkSignature(identity, sigV, sigR, sigS, digest);
+        _checkSignature(identity, sigV, sigR, sigS, abi.encodePacked("revokeDelegate", delegateType, delegate));
         _revokeDelegate(identity, delegateType, delegate);
     }
 
@@ -219,20 +189,7 @@ contract IdentityRegistry {
         bytes calldata value,
         uint256 validity
     ) external {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                bytes1(0x19),
-                bytes1(0),
-                this,
-                _nonces[identityOwner(identity)],
-                identity,
-                "setAttribute",
-                name,
-                value,
-                validity
-            )
-        );
-        _checkSignature(identity, sigV, sigR, sigS, digest);
+        _checkSignature(identity, sigV, sigR, sigS, abi.encodePacked("setAttribute", name, value, validity));
         _setAttribute(identity, name, value, validity);
     }
 
@@ -259,12 +216,7 @@ contract IdentityRegistry {
         bytes32 name,
         bytes calldata value
     ) external {
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                bytes1(0x19), bytes1(0), this, _nonces[identityOwner(identity)], identity, "revokeAttribute", name, value
-            )
-        );
-        _checkSignature(identity, sigV, sigR, sigS, digest);
+        _checkSignature(identity, sigV, sigR, sigS, abi.encodePacked("revokeAttribute", name, value));
         _revokeAttribute(identity, name, value);
     }
 
@@ -272,8 +224,18 @@ contract IdentityRegistry {
         if (actor != identityOwner(identity)) revert IdentityRegistryNotOwner(identity, actor);
     }
 
-    /// @dev Recovers the signer (low-s ECDSA), requires it to own `identity`, spends its nonce.
-    function _checkSignature(address identity, uint8 sigV, bytes32 sigR, bytes32 sigS, bytes32 digest) private {
+    /**
+     * @dev Checks an ERC-1056 meta-transaction: the owner signed
+     * `keccak256(0x19 0x00 registry nonce(owner) identity payload)`, where `payload` is the
+     * packed function name and arguments. Recovers the signer (low-s ECDSA), requires it to
+     * own `identity`, and spends its nonce.
+     */
+    function _checkSignature(address identity, uint8 sigV, bytes32 sigR, bytes32 sigS, bytes memory payload)
+        private
+    {
+        bytes32 digest = keccak256(
+            abi.encodePacked(bytes1(0x19), bytes1(0), this, _nonces[identityOwner(identity)], identity, payload)
+        );
         address signer = ECDSA.recover(digest, sigV, sigR, sigS);
         _checkOwner(identity, signer);
         _nonces[signer]++;

@@ -21,6 +21,16 @@ from rich.markup import escape
 from typer.exceptions import TyperException
 
 from ledgerlearn import __version__
+from ledgerlearn.cli._options import (
+    BackendOption,
+    DevAccountsOption,
+    JsonOption,
+    KeystoreOption,
+    ManifestOption,
+    PasswordFileOption,
+    RpcOption,
+    StoreRootOption,
+)
 from ledgerlearn.cli._output import Output, print_error
 from ledgerlearn.cli._registry import (
     ChainOptions,
@@ -64,26 +74,6 @@ app.add_typer(vrf_app, name="vrf")
 app.add_typer(model_app, name="model")
 app.add_typer(gov_app, name="gov")
 did_ethr_commands(did_app)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-BackendOption = Annotated[
-    str | None,
-    typer.Option("--backend", help="embedded, devnet or rpc (overrides [chain] backend)."),
-]
-RpcOption = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL for --backend rpc.")]
-ManifestOption = Annotated[
-    Path | None, typer.Option("--manifest", help="Manifest path (overrides [deployment]).")
-]
-KeystoreOption = Annotated[
-    Path | None, typer.Option("--keystore", help="Encrypted keystore of the signing account.")
-]
-PasswordFileOption = Annotated[
-    Path | None, typer.Option("--password-file", help="File holding the keystore password.")
-]
-DevAccountsOption = Annotated[
-    bool,
-    typer.Option("--dev-accounts", help="Use the public dev accounts (development chains only)."),
-]
 
 
 @dataclass
@@ -331,11 +321,6 @@ def _store(root: Path | None) -> Any:
     from ledgerlearn.storage import LocalContentStore
 
     return LocalContentStore(root or _settings().storage.root)
-
-
-StoreRootOption = Annotated[
-    Path | None, typer.Option("--root", help="Store directory (overrides [storage] root).")
-]
 
 
 @store_app.command("put")

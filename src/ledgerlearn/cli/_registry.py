@@ -16,6 +16,17 @@ from typing import Annotated, Any
 
 import typer
 
+from ledgerlearn.cli._options import (
+    AccountOption,
+    BackendOption,
+    DevAccountsOption,
+    JsonOption,
+    KeystoreOption,
+    ManifestOption,
+    PasswordFileOption,
+    RpcOption,
+    StoreRootOption,
+)
 from ledgerlearn.cli._output import Output
 from ledgerlearn.exceptions import ConfigError, KeystoreError
 
@@ -25,31 +36,6 @@ model_app = typer.Typer(
     help="Model registry: publish, inspect, verify, pull.", no_args_is_help=True
 )
 gov_app = typer.Typer(help="Governance: proposals, votes, the timelock.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-BackendOption = Annotated[
-    str | None, typer.Option("--backend", help="devnet or rpc (overrides [chain] backend).")
-]
-RpcOption = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC URL for --backend rpc.")]
-ManifestOption = Annotated[
-    Path | None, typer.Option("--manifest", help="Manifest path (overrides [deployment]).")
-]
-KeystoreOption = Annotated[
-    Path | None, typer.Option("--keystore", help="Encrypted keystore of the signing account.")
-]
-PasswordFileOption = Annotated[
-    Path | None, typer.Option("--password-file", help="File holding the keystore password.")
-]
-DevAccountsOption = Annotated[
-    bool,
-    typer.Option("--dev-accounts", help="Use the public dev accounts (development chains only)."),
-]
-AccountOption = Annotated[
-    int, typer.Option("--account", help="Index of the dev account to sign with (--dev-accounts).")
-]
-StoreRootOption = Annotated[
-    Path | None, typer.Option("--root", help="Store directory (overrides [storage] root).")
-]
 
 
 @dataclass
@@ -289,11 +275,9 @@ def resolve_ethr(
 
 
 def _address(identity: str, session: Session) -> str:
-    from ledgerlearn.identity import parse_ethr_did
+    from ledgerlearn.identity import address_of
 
-    if identity.startswith("did:"):
-        return parse_ethr_did(identity, default_chain_id=session.chain.chain_id).address
-    return identity
+    return address_of(identity, session.chain.chain_id)
 
 
 # --- model -------------------------------------------------------------------------------------
@@ -328,7 +312,7 @@ def model_create(
     """Create a model name; its owner identity may publish and grant roles."""
     opts = _options(backend, rpc_url, manifest, keystore, password_file, dev_accounts, account)
     with _session(opts) as s:
-        model_id = _client(s).create_model(s.key, name, owner=_address(owner, s) if owner else None)
+        model_id = _client(s).create_model(s.key, name, owner=owner)
     Output(json_output).result(
         {"name": name, "modelId": "0x" + model_id.hex()}, f"model {name} created"
     )
@@ -428,7 +412,7 @@ def model_publish(
             license=license,
             card=model_card,
             parent_version=parent,
-            publisher=_address(publisher, s) if publisher else None,
+            publisher=publisher,
         )
         data = record.to_json(s.chain.chain_id)
     Output(json_output).result(

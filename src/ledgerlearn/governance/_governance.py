@@ -29,7 +29,6 @@ from web3.contract import Contract
 from ledgerlearn.exceptions import (
     EvaluationReportRequiredError,
     GovernanceError,
-    ModelNotFoundError,
     ProposalNotFoundError,
     ProposalStateError,
 )
@@ -38,9 +37,9 @@ from ledgerlearn.ledger import (
     Chain,
     DeploymentManifest,
     receipt_events,
-    revert_error_class,
 )
-from ledgerlearn.storage import ContentStore, cid_from_binary, parse_cid
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import ContentStore, cid_or_hex, parse_cid
 from ledgerlearn.types import Cid
 
 __all__ = [
@@ -96,6 +95,11 @@ class _Proposal:
     calldatas: list[bytes]
     description: str
     block: int
+
+    @property
+    def call_args(self) -> tuple[list[str], list[int], list[bytes], bytes]:
+        """(targets, values, calldatas, description hash): what queue/execute/cancel take."""
+        return self.targets, self.values, self.calldatas, keccak(text=self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +194,16 @@ class Governance:
             "ProtocolTimelock", deployment.get_address("ProtocolTimelock")
         )
         self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
-        self.registry: Contract = chain.contract(
-            "ModelRegistry", deployment.get_address("ModelRegistry")
-        )
+        self.models = ModelRegistryClient(chain, deployment, store)
+        self.registry: Contract = self.models.contract
         self._contracts = {
             "LedgerGovernor": self.governor,
             "ProtocolTimelock": self.timelock,
             "ModelRegistry": self.registry,
         }
         self._start_block = deployment.contracts["LedgerGovernor"].block
+        # A proposal's actions never change once created; remember them by id.
+        self._known: dict[int, _Proposal] = {}
 
     # --- voting power ----------------------------------------------------------------------
 
@@ -260,14 +265,6 @@ class Governance:
             )
         return parsed.binary
 
-    def _check_version(self, model: str, version: int) -> None:
-        try:
-            info = self.chain.call(self.registry.functions.getModel(keccak(text=model)))
-        except revert_error_class("ModelRegistryUnknownModel") as exc:
-            raise ModelNotFoundError(f"no model named {model!r}") from exc
-        if not 1 <= version <= int(info[2]):
-            raise ModelNotFoundError(f"{model}@{version} does not exist")
-
     def propose_promotion(
         self,
         proposer: Secp256k1Key,
@@ -306,7 +303,7 @@ class Governance:
             If the version does not exist.
         """
         report = self._report(evaluation_report)
-        self._check_version(model, version)
+        self.models.get_version(model, version)  # raises ModelNotFoundError
         data = self.registry.functions.moveChannel(
             keccak(text=model), channel, version, report
         )._encode_transaction_data()
@@ -336,7 +333,7 @@ class Governance:
             {
                 "version": int(log["args"]["version"]),
                 "previousVersion": int(log["args"]["previousVersion"]),
-                "evaluationReport": _report_text(log["args"]["evaluationReport"]),
+                "evaluationReport": cid_or_hex(log["args"]["evaluationReport"]),
                 "block": int(log["blockNumber"]),
             }
             for log in logs
@@ -393,7 +390,7 @@ class Governance:
             cited = [m["evaluationReport"] for m in moves if m["version"] == target]
             evaluation_report = cited[-1] if cited else None
         report = self._report(evaluation_report)
-        self._check_version(model, target)
+        self.models.get_version(model, target)
         data = self.registry.functions.moveChannel(
             keccak(text=model), channel, target, report
         )._encode_transaction_data()
@@ -519,11 +516,7 @@ class Governance:
         """
         self._require_state(proposal_id, "succeeded", "queue")
         p = self._find(proposal_id)
-        self.chain.sender(sender).transact(
-            self.governor.functions.queue(
-                p.targets, p.values, p.calldatas, keccak(text=p.description)
-            )
-        )
+        self.chain.sender(sender).transact(self.governor.functions.queue(*p.call_args))
         return int(self.chain.call(self.governor.functions.proposalEta(proposal_id)))
 
     def execute(self, sender: Secp256k1Key, proposal_id: int) -> None:
@@ -550,11 +543,7 @@ class Governance:
                 "the latest block); execute it after that"
             )
         p = self._find(proposal_id)
-        self.chain.sender(sender).transact(
-            self.governor.functions.execute(
-                p.targets, p.values, p.calldatas, keccak(text=p.description)
-            )
-        )
+        self.chain.sender(sender).transact(self.governor.functions.execute(*p.call_args))
 
     def cancel(self, guardian: Secp256k1Key, proposal_id: int) -> None:
         """Cancel a proposal (the proposal guardian, or its proposer while pending).
@@ -567,11 +556,7 @@ class Governance:
             The proposal.
         """
         p = self._find(proposal_id)
-        self.chain.sender(guardian).transact(
-            self.governor.functions.cancel(
-                p.targets, p.values, p.calldatas, keccak(text=p.description)
-            )
-        )
+        self.chain.sender(guardian).transact(self.governor.functions.cancel(*p.call_args))
 
     # --- inspection ------------------------------------------------------------------------
 
@@ -601,7 +586,7 @@ class Governance:
 
     def _proposals(self) -> list[_Proposal]:
         logs = self.governor.events.ProposalCreated().get_logs(from_block=self._start_block)
-        return [
+        found = [
             _Proposal(
                 proposal_id=int(log["args"]["proposalId"]),
                 proposer=to_checksum_address(log["args"]["proposer"]),
@@ -613,11 +598,14 @@ class Governance:
             )
             for log in logs
         ]
+        self._known.update((p.proposal_id, p) for p in found)
+        return found
 
     def _find(self, proposal_id: int) -> _Proposal:
-        for proposal in self._proposals():
-            if proposal.proposal_id == proposal_id:
-                return proposal
+        if proposal_id not in self._known:
+            self._proposals()
+        if proposal_id in self._known:
+            return self._known[proposal_id]
         raise ProposalNotFoundError(
             f"no proposal {proposal_id} on governor {self.governor.address}; "
             "list them with `ledgerlearn gov status`"
@@ -787,17 +775,10 @@ class Governance:
         self.execute(executor, proposal_id)
 
 
-def _report_text(raw: bytes) -> str:
-    try:
-        return cid_from_binary(bytes(raw))
-    except Exception:  # not a binary CID: show the bytes
-        return "0x" + bytes(raw).hex()
-
-
 def _arg_json(name: str, value: Any) -> Any:
     if isinstance(value, bytes):
         if name == "evaluationReport":
-            return _report_text(value)
+            return cid_or_hex(value)
         return "0x" + value.hex()
     if isinstance(value, int) and abs(value) > 2**53:
         return str(value)

@@ -58,6 +58,7 @@ __all__ = [
     "EthrDidRegistry",
     "EthrDidResolver",
     "MetaSignature",
+    "address_of",
     "attribute_name",
     "ethr_did",
     "parse_ethr_did",
@@ -182,6 +183,37 @@ def parse_ethr_did(did: str, *, default_chain_id: int | None = None) -> EthrDid:
     raise InvalidDidError(
         f"{did!r}: the identifier must be a 20-byte address or a 33-byte compressed key"
     )
+
+
+def address_of(identity: str, chain_id: int) -> Address:
+    """Return the address an identity names, given as an address or a did:ethr.
+
+    Parameters
+    ----------
+    identity
+        ``0x…`` or ``did:ethr:…`` (a DID without a chain id is read as ``chain_id``'s).
+    chain_id
+        The chain the caller is on; a did:ethr of another chain is refused.
+
+    Returns
+    -------
+    Address
+        The checksummed address.
+
+    Raises
+    ------
+    InvalidDidError
+        If it is a DID of another chain or malformed.
+    """
+    if not identity.startswith("did:"):
+        try:
+            return to_checksum_address(identity)
+        except ValueError as exc:
+            raise InvalidDidError(f"{identity!r} is neither an address nor a did:ethr") from exc
+    parsed = parse_ethr_did(identity, default_chain_id=chain_id)
+    if parsed.chain_id != chain_id:
+        raise InvalidDidError(f"{identity} is on chain {parsed.chain_id}, not {chain_id}")
+    return parsed.address
 
 
 def attribute_name(
@@ -310,12 +342,14 @@ class EthrDidResolver:
     def __init__(self, chain: Chain, registry_address: str) -> None:
         self._chain = chain
         self._contract: Contract = chain.contract("IdentityRegistry", registry_address)
-        self._topics: dict[bytes, Any] = {}
-        for name in ("DIDOwnerChanged", "DIDDelegateChanged", "DIDAttributeChanged"):
-            event = getattr(self._contract.events, name)()
-            abi: dict[str, Any] = dict(next(a for a in self._contract.abi if a.get("name") == name))
-            signature = f"{name}({','.join(i['type'] for i in abi['inputs'])})"
-            self._topics[keccak(text=signature)] = event
+        from ledgerlearn.ledger import event_topic  # ledger imports identity: bind late
+
+        self._topics: dict[bytes, Any] = {
+            event_topic(getattr(self._contract.events, name)): getattr(
+                self._contract.events, name
+            )()
+            for name in ("DIDOwnerChanged", "DIDDelegateChanged", "DIDAttributeChanged")
+        }
 
     @property
     def registry_address(self) -> Address:
@@ -408,9 +442,9 @@ class EthrDidResolver:
             )
         head = self._chain.w3.eth.get_block(block)
         height, now = int(head["number"]), int(head["timestamp"])
-        events = self.history(parsed.address, block=height)
-        latest = self.history(parsed.address) if block != "latest" else events
-        later = [e.block for e in latest if e.block > height]
+        history = self.history(parsed.address)  # one walk; later changes only set nextVersionId
+        events = [e for e in history if e.block <= height]
+        later = [e.block for e in history if e.block > height]
         return _build(parsed, events, height, now, later[0] if later else None, self._chain)
 
 

@@ -33,7 +33,13 @@ from ledgerlearn.ledger._deploy import (
     TokenParameters,
     deploy_protocol,
 )
-from ledgerlearn.ledger._events import BLOCK_DONE, CursorPosition, EventCursor, receipt_events
+from ledgerlearn.ledger._events import (
+    BLOCK_DONE,
+    CursorPosition,
+    EventCursor,
+    event_topic,
+    receipt_events,
+)
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
 from ledgerlearn.ledger._token import PERMIT_TYPES, PermitSignature, sign_permit
@@ -66,6 +72,7 @@ __all__ = [
     "decode_revert",
     "deploy_protocol",
     "dev_keys",
+    "event_topic",
     "find_anvil",
     "find_stale_artifacts",
     "get_artifact",

@@ -29,7 +29,7 @@ from ledgerlearn.exceptions import EventCursorError
 from ledgerlearn.ledger._chain import Chain
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
 
-__all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor", "receipt_events"]
+__all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor", "event_topic", "receipt_events"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -188,6 +188,23 @@ class EventCursor:
         return cast(EventData, event.process_log(log))
 
 
+def event_topic(event: Any) -> bytes:
+    """Return an event's topic 0: keccak256 of its canonical signature.
+
+    Parameters
+    ----------
+    event
+        A contract event class, e.g. ``contract.events.Transfer``.
+
+    Returns
+    -------
+    bytes
+        32 bytes.
+    """
+    abi = event().abi
+    return keccak(text=f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})")
+
+
 def receipt_events(event: Any, receipt: Any) -> list[Any]:
     """Decode the logs of one event type from a receipt, skipping every other log.
 
@@ -207,9 +224,7 @@ def receipt_events(event: Any, receipt: Any) -> list[Any]:
         The decoded events (``args``, ``blockNumber`` ...), in log order.
     """
     instance = event()
-    abi = instance.abi
-    signature = f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
-    topic = keccak(text=signature)
+    topic = event_topic(event)
     address = instance.address
     return [
         instance.process_log(log)

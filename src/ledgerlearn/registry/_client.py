@@ -49,6 +49,7 @@ from ledgerlearn.exceptions import (
 from ledgerlearn.identity import (
     EthrDidResolver,
     Secp256k1Key,
+    address_of,
     ethr_did,
     recover_typed_data_signer,
     sign_typed_data,
@@ -56,7 +57,7 @@ from ledgerlearn.identity import (
 from ledgerlearn.identity._eip712 import Eip712Domain
 from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events, revert_error_class
 from ledgerlearn.registry._artifact import ModelCard, ModelManifest, TensorSpec, describe_weights
-from ledgerlearn.storage import ContentStore, cid_from_binary, parse_cid
+from ledgerlearn.storage import ContentStore, cid_from_binary, cid_or_hex, parse_cid
 from ledgerlearn.types import Address, Cid
 
 __all__ = [
@@ -325,7 +326,7 @@ class ModelRegistryClient:
         return self.store
 
     def _identity(self, identity: str | None, key: Secp256k1Key) -> Address:
-        return to_checksum_address(identity) if identity else key.address
+        return address_of(identity, self.chain.chain_id) if identity else key.address
 
     # --- owners -----------------------------------------------------------------------------
 
@@ -385,7 +386,7 @@ class ModelRegistryClient:
         """
         if role not in MODEL_ROLES:
             raise RegistryError(f"unknown model role {role!r}; use one of {sorted(MODEL_ROLES)}")
-        target = self._address_of(identity)
+        target = address_of(identity, self.chain.chain_id)
         fn = (
             self.contract.functions.grantModelRole
             if granted
@@ -394,13 +395,6 @@ class ModelRegistryClient:
         self.chain.sender(actor).transact(
             fn(self.model_id(name), MODEL_ROLES[role], target, self._identity(as_owner, actor))
         )
-
-    def _address_of(self, identity: str) -> Address:
-        if identity.startswith("did:"):
-            from ledgerlearn.identity import parse_ethr_did
-
-            return parse_ethr_did(identity, default_chain_id=self.chain.chain_id).address
-        return to_checksum_address(identity)
 
     def has_role(self, name: str, role: str, identity: str, *, block: int | str = "latest") -> bool:
         """Return whether ``identity`` holds a per-model role.
@@ -418,7 +412,7 @@ class ModelRegistryClient:
             Whether the role is held.
         """
         fn = self.contract.functions.hasModelRole(
-            self.model_id(name), MODEL_ROLES[role], self._address_of(identity)
+            self.model_id(name), MODEL_ROLES[role], address_of(identity, self.chain.chain_id)
         )
         return bool(self.chain.call(fn, block=block))  # type: ignore[arg-type]
 
@@ -566,12 +560,7 @@ class ModelRegistryClient:
             If no such model exists.
         """
         mid = self.model_id(name)
-        try:
-            info = self.chain.call(self.contract.functions.getModel(mid))
-        except revert_error_class("ModelRegistryUnknownModel") as exc:
-            raise ModelNotFoundError(
-                f"no model named {name!r}; create it with `ledgerlearn model create`"
-            ) from exc
+        info = self._model_info(name)
         names = self.chain.call(self.contract.functions.channelNames(mid))
         channels = {
             channel: int(self.chain.call(self.contract.functions.channelVersion(mid, channel)))
@@ -585,6 +574,15 @@ class ModelRegistryClient:
             "paused": bool(info[3]),
             "channels": channels,
         }
+
+    def _model_info(self, name: str) -> tuple[Any, ...]:
+        """Return the contract's ``getModel`` tuple (name, created, versions, paused), or raise."""
+        try:
+            return tuple(self.chain.call(self.contract.functions.getModel(self.model_id(name))))
+        except revert_error_class("ModelRegistryUnknownModel") as exc:
+            raise ModelNotFoundError(
+                f"no model named {name!r}; create it with `ledgerlearn model create`"
+            ) from exc
 
     def get_version(
         self, name: str, version: int, *, block: int | str = "latest"
@@ -676,7 +674,7 @@ class ModelRegistryClient:
         if parsed.version is not None:
             return self.get_version(parsed.name, parsed.version)
         assert parsed.channel is not None
-        self.get_model(parsed.name)
+        self._model_info(parsed.name)
         version = self.channel_version(parsed.name, parsed.channel)
         if version is None:
             raise ModelNotFoundError(
@@ -719,7 +717,7 @@ class ModelRegistryClient:
         list[dict]
             One entry per event with ``event``, ``block``, ``tx`` and its fields.
         """
-        self.get_model(name)
+        self._model_info(name)
         mid = self.model_id(name)
         entries: list[tuple[int, int, dict[str, Any]]] = []
         for event_name in (
@@ -745,7 +743,7 @@ class ModelRegistryClient:
                     **args,
                 }
                 if event_name == "ChannelMoved":
-                    entry["evaluationReport"] = _cid_or_hex(log["args"]["evaluationReport"])
+                    entry["evaluationReport"] = cid_or_hex(log["args"]["evaluationReport"])
                     entry["proposalId"] = self._executed_proposal(log["transactionHash"])
                 entries.append((int(log["blockNumber"]), int(log["logIndex"]), entry))
         entries.sort(key=lambda item: (item[0], item[1]))
@@ -798,10 +796,10 @@ class ModelRegistryClient:
         """
         if status is not None and status not in STATUSES:
             raise RegistryError(f"unknown status {status!r}; use one of {STATUSES[1:]}")
-        wanted_publisher = self._address_of(publisher) if publisher else None
+        wanted_publisher = address_of(publisher, self.chain.chain_id) if publisher else None
         found: list[ModelVersionRecord] = []
         for model in [name] if name else self.model_names():
-            count = self.get_model(model)["versionCount"]
+            count = int(self._model_info(model)[2])
             for version in range(1, count + 1):
                 record = self.get_version(model, version)
                 if (
@@ -911,7 +909,7 @@ class ModelRegistryClient:
             raise VersionRevokedError(
                 f"{record.model}@{record.version} was revoked; use another version"
             )
-        if self.get_model(record.model)["paused"]:
+        if self._model_info(record.model)[3]:
             raise ModelPausedError(
                 f"model {record.model} is paused by its guardian; wait for governance to unpause"
             )
@@ -1057,13 +1055,6 @@ def _swap_in(staging: Path, target: Path) -> None:
             old.unlink()
     else:
         os.replace(staging, target)
-
-
-def _cid_or_hex(raw: bytes) -> str:
-    try:
-        return cid_from_binary(bytes(raw))
-    except Exception:  # a report that is not a binary CID is shown as hex
-        return "0x" + bytes(raw).hex()
 
 
 def _jsonable(value: Any) -> Any:

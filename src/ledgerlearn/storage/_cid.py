@@ -37,6 +37,7 @@ __all__ = [
     "ParsedCid",
     "build_dag",
     "cid_from_binary",
+    "cid_or_hex",
     "compute_cid",
     "compute_file_cid",
     "iter_stream",
@@ -137,6 +138,27 @@ def cid_from_binary(raw: bytes) -> Cid:
     text = _cid_string(bytes(raw))
     parse_cid(text)
     return text
+
+
+def cid_or_hex(raw: bytes) -> str:
+    """Show bytes that should hold a binary CID: its ``b…`` form, or ``0x…`` hex if not one.
+
+    For displaying values read from contracts, which store CIDs in binary.
+
+    Parameters
+    ----------
+    raw
+        The bytes.
+
+    Returns
+    -------
+    str
+        The CID string, or the hex of bytes that are not a CID.
+    """
+    try:
+        return cid_from_binary(raw)
+    except InvalidCidError:
+        return "0x" + bytes(raw).hex()
 
 
 def parse_cid(text: str) -> ParsedCid:
