@@ -339,6 +339,7 @@ def _round(
 
 
 _STRATEGY_PREFIX = "__strategy__."
+_STATE_KEY = "ledgerlearn.checkpoint"
 
 
 def _checkpoint(
@@ -359,8 +360,14 @@ def _checkpoint(
     tensors: dict[str, NDArray[Any]] = dict(model.get_weights())
     for name, value in strategy.state().items():
         tensors[_STRATEGY_PREFIX + name] = np.asarray(value, dtype=np.float64)
-    metadata = {"round": str(metrics.round), "config": config.fingerprint()}
-    atomic_write_bytes(workdir / "checkpoint.safetensors", save_safetensors(tensors, metadata))
+    # One metadata key: safetensors stores metadata as a hash map whose order varies between
+    # processes, so several keys would make the checkpoint's bytes differ run to run.
+    state_json = json.dumps(
+        {"config": config.fingerprint(), "round": metrics.round}, sort_keys=True
+    )
+    atomic_write_bytes(
+        workdir / "checkpoint.safetensors", save_safetensors(tensors, {_STATE_KEY: state_json})
+    )
     state = {"round": metrics.round, "config": config.fingerprint()}  # informational copy
     atomic_write_bytes(workdir / "state.json", json.dumps(state).encode())
 
@@ -373,7 +380,7 @@ def _resume(
         (workdir / "metrics.jsonl").unlink(missing_ok=True)
         return 1, []
     with safe_open(str(checkpoint), framework="np") as handle:
-        metadata = handle.metadata() or {}
+        metadata = json.loads((handle.metadata() or {}).get(_STATE_KEY, "{}"))
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
     if metadata.get("config") != config.fingerprint():
         raise SimulationError(
