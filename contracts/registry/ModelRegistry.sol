@@ -311,23 +311,29 @@ contract ModelRegistry is AccessControl, EIP712 {
         address signer = ECDSA.recover(manifestDigest(name, input, publisher), signature);
         if (!isSigner(publisher, signer)) revert ModelRegistryInvalidManifestSignature(publisher, signer);
 
-        version = ++_models[id].versionCount;
-        _versions[id][version] = ModelVersion({
-            artifactSha256: input.artifactSha256,
-            artifactCid: input.artifactCid,
-            format: input.format,
-            license: input.license,
-            metadataCid: input.metadataCid,
-            parentVersion: input.parentVersion,
-            publisher: publisher,
-            signer: signer,
-            registeredBlock: uint64(block.number),
-            status: VersionStatus.Registered,
-            signature: signature
-        });
-        _artifacts[input.artifactSha256] = ArtifactRef(id, version);
-        emit ModelVersionRegistered(id, version, input.artifactSha256, publisher, signer, input.parentVersion);
-        emit VersionStatusChanged(id, version, VersionStatus.Registered);
+        version = _append(id, input, publisher, signer, signature);
+    }
+
+    /**
+     * @dev Appends a version to model `name` published by the caller itself, without a
+     * signature: the transaction is the caller's authorisation. This is how protocol
+     * contracts that hold `MODEL_PUBLISHER_ROLE` for a model (the TrainingCoordinator,
+     * granted by the model's owner) register what they produced; `signer` is the caller and
+     * `signature` is empty.
+     *
+     * Requirements: as {registerVersion}, with the caller as publisher.
+     *
+     * Emits {ModelVersionRegistered} and {VersionStatusChanged}.
+     */
+    function registerOwnVersion(string calldata name, VersionInput calldata input) external returns (uint256 version) {
+        bytes32 id = keccak256(bytes(name));
+        _requireModel(id);
+        _requireNotPaused(id);
+        if (!_modelRoles[id][MODEL_PUBLISHER_ROLE][msg.sender]) {
+            revert ModelRegistryMissingModelRole(id, MODEL_PUBLISHER_ROLE, msg.sender);
+        }
+        _checkInput(id, input);
+        version = _append(id, input, msg.sender, msg.sender, "");
     }
 
     // --- governance --------------------------------------------------------------------
@@ -445,6 +451,29 @@ contract ModelRegistry is AccessControl, EIP712 {
                 revert ModelRegistryVersionIsRevoked(id, input.parentVersion);
             }
         }
+    }
+
+    function _append(bytes32 id, VersionInput calldata input, address publisher, address signer, bytes memory signature)
+        private
+        returns (uint256 version)
+    {
+        version = ++_models[id].versionCount;
+        _versions[id][version] = ModelVersion({
+            artifactSha256: input.artifactSha256,
+            artifactCid: input.artifactCid,
+            format: input.format,
+            license: input.license,
+            metadataCid: input.metadataCid,
+            parentVersion: input.parentVersion,
+            publisher: publisher,
+            signer: signer,
+            registeredBlock: uint64(block.number),
+            status: VersionStatus.Registered,
+            signature: signature
+        });
+        _artifacts[input.artifactSha256] = ArtifactRef(id, version);
+        emit ModelVersionRegistered(id, version, input.artifactSha256, publisher, signer, input.parentVersion);
+        emit VersionStatusChanged(id, version, VersionStatus.Registered);
     }
 
     function _setStatus(bytes32 id, uint256 version, VersionStatus status) private {

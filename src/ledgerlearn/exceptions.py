@@ -68,6 +68,9 @@ from typing import Any, ClassVar
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
+    "InvalidTaskSpecError",
+    "TaskStateError",
+    "TrainingError",
     "AnvilNotFoundError",
     "ArtifactError",
     "ArtifactHashMismatchError",
@@ -364,3 +367,19 @@ class ProposalStateError(GovernanceError):
     """The proposal is not in the state the requested step needs."""
 
     exit_code = ExitCode.PROPOSAL_STATE
+
+
+class TrainingError(LedgerLearnError):
+    """Base of ledger-coordinated training errors."""
+
+    exit_code = ExitCode.TRAINING
+
+
+class InvalidTaskSpecError(TrainingError, ValueError):
+    """A task spec is malformed or names something ledgerlearn cannot build."""
+
+
+class TaskStateError(TrainingError):
+    """A task is not in the phase an operation needs."""
+
+    exit_code = ExitCode.TASK_STATE

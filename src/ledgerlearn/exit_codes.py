@@ -42,6 +42,8 @@ class ExitCode(IntEnum):
     DESTINATION_EXISTS = 53
     GOVERNANCE = 60
     PROPOSAL_STATE = 61
+    TRAINING = 70
+    TASK_STATE = 71
     INTERRUPTED = 130
 
 
@@ -89,6 +91,10 @@ REMEDIES: dict[ExitCode, str] = {
     ExitCode.GOVERNANCE: "check the proposal's arguments; `ledgerlearn gov status ID` shows it",
     ExitCode.PROPOSAL_STATE: "the proposal is not in the state this step needs; `ledgerlearn gov "
     "status ID` says what comes next and when",
+    ExitCode.TRAINING: "check the task spec, the node config and that the node's account is "
+    "staked and joined (`ledgerlearn task status ID`)",
+    ExitCode.TASK_STATE: "the task is not in the phase this step needs; `ledgerlearn task status "
+    "ID` says what comes next and when",
     ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
 }
 

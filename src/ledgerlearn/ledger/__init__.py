@@ -30,6 +30,7 @@ from ledgerlearn.ledger._deploy import (
     PROTOCOL_CONTRACTS,
     BeaconParameters,
     GovernanceParameters,
+    StakingParameters,
     TokenParameters,
     deploy_protocol,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "PermitSignature",
     "RetryPolicy",
     "RpcBackend",
+    "StakingParameters",
     "TokenParameters",
     "TransactionSender",
     "all_artifacts",

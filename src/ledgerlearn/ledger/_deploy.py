@@ -8,6 +8,8 @@ Trust assumption: the deployer is trusted once, at deployment: it becomes the to
 and first holder. The model registry is governed from the first block: the timelock is its
 only admin and governance-role holder, the governor is the timelock's only proposer, and the
 deployer renounces its temporary timelock admin before :func:`deploy_protocol` returns.
+The stake vault's only slasher is the training coordinator; its admin and treasury is the
+timelock.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "PROTOCOL_CONTRACTS",
     "BeaconParameters",
     "GovernanceParameters",
+    "StakingParameters",
     "TokenParameters",
     "deploy_protocol",
 ]
@@ -35,6 +38,8 @@ PROTOCOL_CONTRACTS = (
     "ProtocolTimelock",
     "ModelRegistry",
     "LedgerGovernor",
+    "StakeVault",
+    "TrainingCoordinator",
 )
 """Contracts of a deployment, in the order they are deployed."""
 
@@ -78,6 +83,20 @@ class BeaconParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class StakingParameters:
+    """Rules of the stake vault.
+
+    Attributes
+    ----------
+    unbonding_blocks
+        Blocks between starting to unbond and withdrawing; unbonding stake stays slashable,
+        so this should exceed the longest task a staker can take part in.
+    """
+
+    unbonding_blocks: int = 1_000
+
+
+@dataclass(frozen=True, slots=True)
 class GovernanceParameters:
     """Rules of token governance (OpenZeppelin Governor + TimelockController).
 
@@ -115,6 +134,7 @@ def deploy_protocol(
     token: TokenParameters | None = None,
     beacon: BeaconParameters | None = None,
     governance: GovernanceParameters | None = None,
+    staking: StakingParameters | None = None,
 ) -> DeploymentManifest:
     """Deploy the protocol's contracts and return their manifest.
 
@@ -130,6 +150,8 @@ def deploy_protocol(
         Randomness beacon rules.
     governance
         Voting and timelock rules, and the guardian.
+    staking
+        Unbonding delay of the stake vault.
 
     Returns
     -------
@@ -140,6 +162,7 @@ def deploy_protocol(
     token = token or TokenParameters()
     beacon = beacon or BeaconParameters()
     governance = governance or GovernanceParameters()
+    staking = staking or StakingParameters()
     guardian = deployer.address if governance.guardian is None else governance.guardian
     guardian = guardian or _ZERO_ADDRESS
     records: dict[str, ContractRecord] = {}
@@ -152,7 +175,7 @@ def deploy_protocol(
         token.max_supply,
         sender=deployer,
     )
-    _, records["RandomnessBeacon"] = chain.deploy(
+    beacon_contract, records["RandomnessBeacon"] = chain.deploy(
         "RandomnessBeacon",
         token_contract.address,
         beacon.minimum_bond,
@@ -186,7 +209,27 @@ def deploy_protocol(
         ),
         sender=deployer,
     )
+    vault, records["StakeVault"] = chain.deploy(
+        "StakeVault",
+        token_contract.address,
+        timelock.address,
+        staking.unbonding_blocks,
+        deployer.address,
+        sender=deployer,
+    )
+    coordinator, records["TrainingCoordinator"] = chain.deploy(
+        "TrainingCoordinator",
+        registry.address,
+        beacon_contract.address,
+        vault.address,
+        token_contract.address,
+        sender=deployer,
+    )
     send = chain.sender(deployer).transact
+    # The vault's slashers are protocol modules; its admin (who adds modules) is the timelock.
+    send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), coordinator.address))
+    send(vault.functions.grantRole(_DEFAULT_ADMIN_ROLE, timelock.address))
+    send(vault.functions.renounceRole(_DEFAULT_ADMIN_ROLE, deployer.address))
     roles = timelock.functions
     send(roles.grantRole(keccak(text="PROPOSER_ROLE"), governor.address))
     send(roles.grantRole(keccak(text="CANCELLER_ROLE"), governor.address))

@@ -914,11 +914,7 @@ class ModelRegistryClient:
                 f"model {record.model} is paused by its guardian; wait for governance to unpause"
             )
         checks.append(f"version {record.version} is {record.status}, model not paused")
-        self._check_signature(record)
-        checks.append(
-            f"manifest signed by {record.signer}, a key of publisher "
-            f"{ethr_did(self.chain.chain_id, record.publisher)} at block {record.registered_block}"
-        )
+        checks.append(self._check_signature(record))
         store = self._store()
         try:
             manifest = ModelManifest.from_bytes(store.get(record.metadata_cid))
@@ -949,7 +945,22 @@ class ModelRegistryClient:
                 f"{record.artifact_sha256}"
             )
 
-    def _check_signature(self, record: ModelVersionRecord) -> None:
+    def _check_signature(self, record: ModelVersionRecord) -> str:
+        at = record.registered_block
+        if not record.signature:
+            # registerOwnVersion: the publisher (a protocol contract such as the training
+            # coordinator) sent the registration itself; the chain checked its role.
+            if record.signer != record.publisher or not self.has_role(
+                record.model, "publisher", record.publisher, block=at
+            ):
+                raise UntrustedPublisherError(
+                    f"{record.model}@{record.version}: unsigned version whose publisher "
+                    f"{record.publisher} did not register it with the publisher role"
+                )
+            return (
+                f"registered without a signature by publisher {record.publisher} itself "
+                f"(a protocol contract holding the publisher role at block {at})"
+            )
         message = self._typed_message(
             record.model,
             bytes.fromhex(record.artifact_sha256),
@@ -971,7 +982,6 @@ class ModelRegistryClient:
                 f"{record.model}@{record.version}: the signature recovers to {signer}, the "
                 f"chain records signer {record.signer}"
             )
-        at = record.registered_block
         resolution = self.identities.resolve(
             ethr_did(self.chain.chain_id, record.publisher), block=at
         )
@@ -985,6 +995,10 @@ class ModelRegistryClient:
                 f"{record.model}@{record.version}: {record.publisher} did not hold the "
                 f"publisher role at block {at}"
             )
+        return (
+            f"manifest signed by {record.signer}, a key of publisher "
+            f"{ethr_did(self.chain.chain_id, record.publisher)} at block {at}"
+        )
 
     def pull(
         self, ref: str | ModelRef, destination: str | os.PathLike[str], *, force: bool = False

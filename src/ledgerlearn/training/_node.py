@@ -1,0 +1,817 @@
+"""Trainer and aggregator nodes: long-running, restartable participants of training tasks.
+
+A node follows the TrainingCoordinator's events through a resumable
+:class:`~ledgerlearn.ledger.EventCursor` and keeps what it learned (commits and their CIDs,
+committees, finalised rounds) in a state file written atomically. Every action is decided
+from the chain's current state and is idempotent: before committing, posting, claiming or
+slashing, the node asks the contract whether it already happened, and a "already done"
+revert after a crash between sending and recording is treated as done. Training and
+aggregation are deterministic for their inputs, so a node killed at any instant and
+restarted recomputes the same bytes, finds them already stored or committed, and goes on;
+nothing is lost and nothing counted twice.
+
+Roles:
+
+- **trainer** — stakes and joins; each round trains the current global model on its own
+  data (seeded by task, round and address), seals the update to the task's aggregators'
+  key-agreement keys, stores the envelope, commits its sha256 and CID; claims rewards.
+- **aggregator** — stakes, registers a VRF key with the beacon and publishes an X25519
+  key in its did:ethr document, then joins; fulfils committee draws assigned to its key,
+  moves the task on when a phase is due, and when on the committee decrypts the round's
+  updates, aggregates them deterministically and posts the result; slashes committee
+  members that disagreed with a finalised round and trainers rejected too often.
+
+Trust assumption: the node's keys and local state directory are its own; the chain and the
+content store are shared and checked (hashes against commitments, CIDs against bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eth_utils import keccak
+from numpy.typing import NDArray
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+from ledgerlearn._atomic import atomic_write_bytes
+from ledgerlearn.exceptions import ContractRevertError, LedgerLearnError
+from ledgerlearn.identity import (
+    EthrDidRegistry,
+    EthrDidResolver,
+    Secp256k1Key,
+    attribute_name,
+    ethr_did,
+)
+from ledgerlearn.learning._weights import flatten, unflatten
+from ledgerlearn.learning.attacks import flip_labels, make_attack
+from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
+from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor
+from ledgerlearn.randomness import BeaconClient, VrfKey
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import ContentStore, cid_from_binary
+from ledgerlearn.training._aggregate import (
+    CommittedUpdate,
+    RoundOutcome,
+    aggregate_round,
+    final_manifest,
+    round_record,
+)
+from ledgerlearn.training._client import AggregatePost, TrainingClient
+from ledgerlearn.training._merkle import MerkleTree, update_leaf
+from ledgerlearn.training._spec import TaskSpec
+from ledgerlearn.training._transport import (
+    EnvelopeError,
+    UpdateContext,
+    derive_agreement_key,
+    key_agreement_keys,
+    open_update,
+    seal_update,
+)
+
+__all__ = ["LocalData", "NodeMetrics", "TrainingNode"]
+
+log = logging.getLogger("ledgerlearn.node")
+
+_DONE_REVERTS = {
+    # Someone (this node before a crash, or another node) already did it.
+    "CoordinatorNothingToAdvance",
+    "CoordinatorWrongPhase",
+    "BeaconAlreadyFulfilled",
+    "CoordinatorAlreadyCommitted",
+    "CoordinatorAlreadyPosted",
+    "CoordinatorAlreadyClaimed",
+    "CoordinatorAlreadySlashed",
+    "CoordinatorAlreadyJoined",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LocalData:
+    """A trainer's private data: features and labels it never shares.
+
+    Attributes
+    ----------
+    x, y
+        Training examples and labels.
+    attack
+        For evaluation only: ``sign_flip[:s]``, ``gaussian[:s]``, ``scaling[:s]``,
+        ``label_flip`` or ``free_rider`` makes this node a Byzantine trainer.
+    """
+
+    x: NDArray[np.float32]
+    y: NDArray[np.int64]
+    attack: str | None = None
+
+
+class NodeMetrics:
+    """Prometheus metrics of one node (served on ``/metrics`` by :meth:`serve`)."""
+
+    def __init__(self, role: str, account: str) -> None:
+        self.registry = CollectorRegistry()
+        labels = {"role": role, "account": account}
+        self.events = Counter(
+            "ledgerlearn_node_events", "Coordinator events handled", registry=self.registry
+        )
+        self.actions = Counter(
+            "ledgerlearn_node_actions",
+            "Transactions sent, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "ledgerlearn_node_errors", "Step errors (retried)", registry=self.registry
+        )
+        self.block = Gauge(
+            "ledgerlearn_node_block", "Last block the node looked at", registry=self.registry
+        )
+        self.round = Gauge("ledgerlearn_node_round", "Current task round", registry=self.registry)
+        self.info = Gauge(
+            "ledgerlearn_node_info", "Node identity", list(labels), registry=self.registry
+        )
+        self.info.labels(**labels).set(1)
+
+    def serve(self, port: int, address: str = "127.0.0.1") -> None:
+        """Serve ``/metrics`` over HTTP in a daemon thread."""
+        start_http_server(port, addr=address, registry=self.registry)
+
+
+@dataclass
+class _State:
+    """What a node persists besides its event cursor."""
+
+    joined: bool = False
+    commits: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    finals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prepared: dict[str, dict[str, str]] = field(default_factory=dict)
+    rejections: dict[str, list[int]] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TrainingNode:
+    """One participant of one task.
+
+    Parameters
+    ----------
+    role
+        ``trainer`` or ``aggregator``.
+    chain, deployment, store
+        Where the protocol lives.
+    key
+        The node's account (its did:ethr identity).
+    task_id
+        The task to take part in.
+    state_dir
+        Where the node keeps its cursor and state; reused on restart.
+    data
+        A trainer's local data.
+    stake
+        Tokens to stake if the account's stake is below the task's minimum.
+    """
+
+    def __init__(
+        self,
+        role: str,
+        chain: Chain,
+        deployment: DeploymentManifest,
+        store: ContentStore,
+        key: Secp256k1Key,
+        task_id: int,
+        state_dir: str | Path,
+        *,
+        data: LocalData | None = None,
+        stake: int = 0,
+    ) -> None:
+        if role not in ("trainer", "aggregator"):
+            raise ValueError(f"role must be 'trainer' or 'aggregator', not {role!r}")
+        if role == "trainer" and data is None:
+            raise ValueError("a trainer node needs its local data")
+        self.role = role
+        self.chain = chain
+        self.store = store
+        self.key = key
+        self.address = key.address
+        self.task_id = task_id
+        self.data = data
+        self.stake_amount = stake
+        self.client = TrainingClient(chain, deployment)
+        self.registry = ModelRegistryClient(chain, deployment, store)
+        self.beacon = BeaconClient.from_manifest(chain, deployment)
+        self.identities = EthrDidRegistry(chain, deployment.get_address("IdentityRegistry"))
+        self.resolver = EthrDidResolver(chain, deployment.get_address("IdentityRegistry"))
+        self.vrf_key = VrfKey.derive(key.unsafe_secret())
+        self.agreement_key = derive_agreement_key(key.unsafe_secret())
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.metrics = NodeMetrics(role, self.address)
+        self._state = self._load()
+        self.cursor = EventCursor(
+            chain,
+            self.client.coordinator,
+            self.state_dir / "cursor.json",
+            start_block=self.client.start_block,
+            events=["UpdateCommitted", "RoundFinalised"],
+        )
+        self._spec: TaskSpec | None = None
+        self.wake_block: int | None = None
+        """After an idle :meth:`step`: the block at which this node will act next on its own
+        (a deadline it waits for), or ``None`` when it waits for other nodes."""
+        self._globals: dict[int, tuple[dict[str, NDArray[np.float32]], bytes, str]] = {}
+
+    # --- persistence -------------------------------------------------------------------
+
+    def _load(self) -> _State:
+        path = self.state_dir / "state.json"
+        if not path.exists():
+            return _State()
+        raw = json.loads(path.read_text())
+        return _State(**raw)
+
+    def _save(self) -> None:
+        state = {
+            "joined": self._state.joined,
+            "commits": self._state.commits,
+            "finals": self._state.finals,
+            "prepared": self._state.prepared,
+            "rejections": self._state.rejections,
+            "done": self._state.done,
+            "log": self._state.log[-500:],
+        }
+        atomic_write_bytes(self.state_dir / "state.json", json.dumps(state, indent=1).encode())
+
+    def _on_event(self, event: Any) -> None:
+        """Record a coordinator event of this task (idempotent: keyed by round and trainer)."""
+        self.metrics.events.inc()
+        args = event["args"]
+        if int(args["taskId"]) != self.task_id:
+            return
+        round_key = str(int(args["round"]))
+        if event["event"] == "UpdateCommitted":
+            self._state.commits.setdefault(round_key, {})[args["trainer"]] = [
+                bytes(args["updateSha256"]).hex(),
+                cid_from_binary(bytes(args["cid"])),
+            ]
+        elif event["event"] == "RoundFinalised":
+            self._state.finals[round_key] = {
+                "aggregateSha256": bytes(args["aggregateSha256"]).hex(),
+                "aggregateCid": cid_from_binary(bytes(args["aggregateCid"])),
+                "recordCid": cid_from_binary(bytes(args["recordCid"])),
+                "commitment": bytes(args["commitment"]).hex(),
+                "totalScore": int(args["totalScore"]),
+                "reward": int(args["reward"]),
+            }
+        self._save()
+
+    def finalised(self) -> dict[int, dict[str, Any]]:
+        """Finalised rounds this node has seen, by round."""
+        return {int(k): v for k, v in self._state.finals.items()}
+
+    def commits(self, round_number: int) -> dict[str, tuple[bytes, str]]:
+        """Trainer → (sha256, CID) of a round's commits this node has seen."""
+        return {
+            trainer: (bytes.fromhex(sha), cid)
+            for trainer, (sha, cid) in self._state.commits.get(str(round_number), {}).items()
+        }
+
+    def _note(self, event: str, **fields: Any) -> None:
+        entry = {"event": event, "block": self.chain.block_number, **fields}
+        self._state.log.append(entry)
+        log.info(json.dumps({"node": self.address, "role": self.role, **entry}, default=str))
+
+    def _mark(self, action: str) -> None:
+        if action not in self._state.done:
+            self._state.done.append(action)
+        self._save()
+
+    def _send(self, kind: str, action: str, call: Callable[[], Any]) -> Any:
+        """Send once: skip if recorded, treat 'already done' reverts as done."""
+        if action in self._state.done:
+            return None
+        try:
+            result = call()
+        except ContractRevertError as exc:
+            if type(exc).__name__ in _DONE_REVERTS:
+                self._mark(action)
+                return None
+            raise
+        self.metrics.actions.labels(kind=kind).inc()
+        self._mark(action)
+        return result
+
+    # --- shared reads ------------------------------------------------------------------
+
+    @property
+    def spec(self) -> TaskSpec:
+        """The task's spec, fetched once from the store."""
+        if self._spec is None:
+            cid = self.client.task(self.task_id).config.spec_cid
+            self._spec = TaskSpec.from_bytes(self.store.get(cid))
+        return self._spec
+
+    def global_weights(
+        self, round_number: int
+    ) -> tuple[dict[str, NDArray[np.float32]], bytes, str]:
+        """Return the weights round ``round_number`` starts from, their sha256 and CID.
+
+        Round 1 starts from the base version (verified against the registry); later rounds
+        from the previous round's agreed aggregate, checked against its on-chain sha256.
+        """
+        if round_number in self._globals:
+            return self._globals[round_number]
+        task = self.client.task(self.task_id)
+        if round_number == 1:
+            record = self.registry.verify(f"{task.config.model}@{task.config.base_version}").record
+            raw = self.store.get(record.artifact_cid)
+            sha, cid = bytes.fromhex(record.artifact_sha256), str(record.artifact_cid)
+        else:
+            final = self.finalised()[round_number - 1]
+            raw = self.store.get(final["aggregateCid"])
+            sha, cid = bytes.fromhex(final["aggregateSha256"]), str(final["aggregateCid"])
+        if hashlib.sha256(raw).digest() != sha:
+            raise LedgerLearnError(f"global weights of round {round_number} do not match the chain")
+        weights = dict(weights_from_bytes(raw))
+        self._globals = {round_number: (weights, sha, cid)}
+        return weights, sha, cid
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Stake, publish keys and join the task (each step skipped when already done)."""
+        task = self.client.task(self.task_id)
+        if self.client.role_of(self.task_id, self.address) != "none":
+            self._state.joined = True
+            self._save()
+            return
+        minimum = task.config.min_stake
+        have = self.client.stake_of(self.address)
+        if have < minimum:
+            self._send(
+                "stake",
+                "stake",
+                lambda: self.client.stake(self.key, max(self.stake_amount, minimum - have)),
+            )
+        if self.role == "aggregator":
+            self._publish_keys()
+        self._send(
+            "join",
+            f"join:{self.task_id}",
+            lambda: self.client.join(self.key, self.task_id, self.role),
+        )
+        self._state.joined = True
+        self._save()
+        self._note("joined", task=self.task_id)
+
+    def _publish_keys(self) -> None:
+        did = ethr_did(self.chain.chain_id, self.address)
+        document = self.resolver.resolve(did).document
+        public = bytes(self.agreement_key.public_key)
+        if public not in key_agreement_keys(document).values():
+            name = attribute_name("pub", "X25519", "enc", "base64")
+            self._send(
+                "did",
+                "did:x25519",
+                lambda: self.identities.set_attribute(
+                    self.key, self.address, name, public, validity=10**9
+                ),
+            )
+        try:
+            self.beacon.contract.functions.keyIndexOf(self.address).call()
+        except Exception:  # reverts when the account has no key yet
+            bond = self.beacon.minimum_bond
+            token = self.client.token
+            self._send(
+                "vrf",
+                "vrf:approve",
+                lambda: self.chain.sender(self.key).transact(
+                    token.functions.approve(self.beacon.contract.address, bond)
+                ),
+            )
+            self._send(
+                "vrf",
+                "vrf:register",
+                lambda: self.beacon.register_key(self.key, self.vrf_key, bond),
+            )
+
+    def step(self) -> bool:
+        """Handle new events and do whatever the task's state calls for now.
+
+        Returns
+        -------
+        bool
+            Whether the node did something (sent a transaction or stored something).
+        """
+        self.wake_block = None
+        self.metrics.block.set(self.chain.block_number)
+        self.cursor.poll(self._on_event)
+        if not self._state.joined:
+            self.setup()
+            return True
+        task = self.client.task(self.task_id)
+        self.metrics.round.set(task.round)
+        if self.role == "trainer":
+            return self._trainer_step(task)
+        return self._aggregator_step(task)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the task ended and this node has nothing left to do."""
+        task = self.client.task(self.task_id)
+        if task.phase not in ("completed", "aborted"):
+            return False
+        return "finished" in self._state.done
+
+    def run(self, *, poll_seconds: float = 0.5, stop: threading.Event | None = None) -> None:
+        """Step until the task is over (or ``stop`` is set), retrying transient errors."""
+        while not (stop and stop.is_set()):
+            try:
+                acted = self.step()
+                if self.finished:
+                    return
+            except (LedgerLearnError, OSError) as exc:
+                self.metrics.errors.inc()
+                log.warning(json.dumps({"node": self.address, "error": str(exc)}))
+                acted = False
+            if not acted:
+                time.sleep(poll_seconds)
+
+    # --- trainer -----------------------------------------------------------------------
+
+    def _trainer_step(self, task: Any) -> bool:
+        if task.phase in ("completed", "aborted"):
+            acted = self._claim_all(task)
+            self._mark("finished")
+            return acted
+        acted = self._claim_all(task)
+        if task.phase != "commit":
+            return acted
+        block = self.chain.block_number
+        state = self.client.round(self.task_id, task.round)
+        if block < task.join_deadline:
+            self.wake_block = task.join_deadline
+            return acted
+        if block >= state.commit_deadline:
+            return acted
+        action = f"commit:{task.round}"
+        if action in self._state.done or any(
+            self.client.commit_of(self.task_id, task.round, self.address)
+        ):
+            self._mark(action)
+            return acted
+        prepared = self._state.prepared.get(str(task.round))
+        if prepared is None:
+            update = self._train(task.round)
+            sha = hashlib.sha256(update).digest()
+            context = self._context(task.round)
+            readers = self._readers()
+            envelope = seal_update(update, context, readers)
+            cid = str(self.store.put(envelope))
+            prepared = {"sha256": sha.hex(), "cid": cid}
+            self._state.prepared[str(task.round)] = prepared
+            self._save()
+            self._note("trained", round=task.round, sha256=sha.hex(), cid=cid)
+        self._send(
+            "commit",
+            action,
+            lambda: self.client.commit(
+                self.key,
+                self.task_id,
+                task.round,
+                bytes.fromhex(prepared["sha256"]),
+                prepared["cid"],
+            ),
+        )
+        self._note("committed", round=task.round)
+        return True
+
+    def _train(self, round_number: int) -> bytes:
+        assert self.data is not None
+        spec = self.spec
+        weights, _, _ = self.global_weights(round_number)
+        model = spec.build_model()
+        model.set_weights(weights)
+        x, y = self.data.x, self.data.y
+        attack = make_attack(*_attack_args(self.data.attack)) if self.data.attack else None
+        if attack is not None and attack.poisons_data:
+            y = flip_labels(y, spec.architecture["classes"])
+        seed = int.from_bytes(
+            keccak(text=f"{self.task_id}:{round_number}:{self.address.lower()}")[:4], "big"
+        )
+        model.fit(x, y, spec.train_config(seed))
+        delta = (flatten(model.get_weights()) - flatten(weights)).astype(np.float32)
+        if attack is not None and not attack.poisons_data:
+            rng = np.random.default_rng(seed)
+            forged = attack.forge(np.zeros((0, delta.size)), delta[None, :].astype(np.float64), rng)
+            delta = np.asarray(forged[0], dtype=np.float32)
+        return weights_to_bytes(unflatten(delta, weights))
+
+    def _context(self, round_number: int) -> UpdateContext:
+        return UpdateContext(
+            self.chain.chain_id,
+            self.client.coordinator.address,
+            self.task_id,
+            round_number,
+            self.address,
+        )
+
+    def _readers(self) -> dict[str, bytes]:
+        readers: dict[str, bytes] = {}
+        for aggregator in self.client.aggregators(self.task_id):
+            document = self.resolver.resolve(ethr_did(self.chain.chain_id, aggregator)).document
+            readers.update(key_agreement_keys(document))
+        return readers
+
+    def _claim_all(self, task: Any) -> bool:
+        acted = False
+        for round_number, final in sorted(self.finalised().items()):
+            action = f"claim:{round_number}"
+            if action in self._state.done:
+                continue
+            record = json.loads(self.store.get(final["recordCid"]))
+            entries = record["updates"]
+            mine = [i for i, e in enumerate(entries) if e["trainer"] == self.address]
+            if not mine:
+                self._mark(action)
+                continue
+            entry = entries[mine[0]]
+            if entry["score"] == 0:
+                self._note("rejected", round=round_number, reason=entry["rejected"])
+                self._mark(action)
+                continue
+            tree = MerkleTree.build(
+                [update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"]) for e in entries]
+            )
+            sha, score, proof = bytes.fromhex(entry["sha256"]), entry["score"], tree.proof(mine[0])
+            amount = self._send(
+                "claim",
+                action,
+                partial(self.client.claim, self.key, self.task_id, round_number, sha, score, proof),
+            )
+            self._note("claimed", round=round_number, amount=amount)
+            acted = True
+        return acted
+
+    # --- aggregator --------------------------------------------------------------------
+
+    def _aggregator_step(self, task: Any) -> bool:
+        acted = self._watchdog(task)
+        # A member that was not among the first `quorum` posters still posts until the
+        # deadline: an honest but slower member is not a fault.
+        acted = self._late_posts(task) or acted
+        if task.phase in ("completed", "aborted"):
+            self._mark("finished")
+            return acted
+        block = self.chain.block_number
+        state = self.client.round(self.task_id, task.round)
+        if task.phase == "commit":
+            if block > state.commit_deadline:
+                return (
+                    self._advance(f"advance:{task.round}:commit:{state.commit_deadline}") or acted
+                )
+            self.wake_block = state.commit_deadline + 1
+        elif task.phase == "selecting":
+            return self._select(task) or acted
+        elif task.phase == "aggregating":
+            if self._owes_post(task.round):
+                self._post(task, task.round)
+                return True
+            if block > state.aggregate_deadline:
+                return (
+                    self._advance(f"advance:{task.round}:aggregate:{state.aggregate_deadline}")
+                    or acted
+                )
+            self.wake_block = state.aggregate_deadline + 1
+        return acted
+
+    def _owes_post(self, round_number: int) -> bool:
+        if f"post:{round_number}" in self._state.done:
+            return False
+        if self.address not in self.client.committee(self.task_id, round_number):
+            return False
+        return not any(self.client.post_of(self.task_id, round_number, self.address))
+
+    def _late_posts(self, task: Any) -> bool:
+        acted = False
+        for round_number in sorted(self.finalised()):
+            if (
+                f"post:{round_number}" in self._state.done
+                or f"late:{round_number}" in self._state.done
+            ):
+                continue
+            state = self.client.round(self.task_id, round_number)
+            if self.chain.block_number >= state.aggregate_deadline or not self._owes_post(
+                round_number
+            ):
+                self._mark(f"late:{round_number}")
+                continue
+            self._post(task, round_number)
+            acted = True
+        return acted
+
+    def _advance(self, action: str) -> bool:
+        self._send("advance", action, lambda: self.client.advance(self.key, self.task_id))
+        return True
+
+    def _select(self, task: Any) -> bool:
+        request_id = self.client.committee_request_id(self.task_id, task.round)
+        request = self.beacon.request_state(request_id)
+        if request["fulfilled"]:
+            return self._advance(f"advance:{task.round}:select")
+        if self.chain.block_number <= request["seedBlock"]:
+            self.wake_block = int(request["seedBlock"]) + 1
+            return False
+        assigned = self.beacon.assigned_key(request_id)
+        mine = int(self.beacon.contract.functions.keyIndexOf(self.address).call())
+        if assigned == mine or self.chain.block_number > request["deadline"]:
+            self._send(
+                "fulfil",
+                f"fulfil:{task.round}",
+                lambda: self.beacon.fulfil(self.key, self.vrf_key, request_id),
+            )
+            return True
+        self.wake_block = int(request["deadline"]) + 1  # fall back if the assigned key is silent
+        return False
+
+    def compute_round(self, round_number: int) -> tuple[RoundOutcome, bytes, str]:
+        """Decrypt and aggregate a round's committed updates (what a member posts).
+
+        Returns
+        -------
+        tuple
+            The outcome, the round's starting sha256 and CID.
+        """
+        weights, global_sha, global_cid = self.global_weights(round_number)
+        commits = []
+        for trainer, (sha, cid) in sorted(self.commits(round_number).items()):
+            try:
+                envelope = self.store.get(cid)
+                plaintext = open_update(
+                    envelope, self._context_for(round_number, trainer), self.agreement_key
+                )
+                commits.append(CommittedUpdate(trainer, sha, cid, plaintext))
+            except (LedgerLearnError, OSError) as exc:
+                reason = (
+                    f"envelope unusable: {exc}"
+                    if isinstance(exc, EnvelopeError)
+                    else f"unavailable: {exc}"
+                )
+                commits.append(CommittedUpdate(trainer, sha, cid, None, reason))
+        seed = int.from_bytes(keccak(text=f"round-seed:{self.task_id}:{round_number}")[:4], "big")
+        return aggregate_round(self.spec, weights, commits, seed=seed), global_sha, global_cid
+
+    def _context_for(self, round_number: int, trainer: str) -> UpdateContext:
+        return UpdateContext(
+            self.chain.chain_id,
+            self.client.coordinator.address,
+            self.task_id,
+            round_number,
+            trainer,
+        )
+
+    def _post(self, task: Any, round_number: int) -> None:
+        outcome, global_sha, global_cid = self.compute_round(round_number)
+        aggregate_cid = str(self.store.put(outcome.weights_bytes))
+        finals = self.finalised()
+        previous = str(finals[round_number - 1]["recordCid"]) if round_number > 1 else None
+        record = round_record(
+            chain_id=self.chain.chain_id,
+            coordinator=self.client.coordinator.address,
+            task=self.task_id,
+            round_number=round_number,
+            spec_cid=task.config.spec_cid,
+            rule=self.spec.rule,
+            global_sha256=global_sha,
+            global_cid=global_cid,
+            previous_record=previous,
+            outcome=outcome,
+            aggregate_cid=aggregate_cid,
+        )
+        record_cid = str(self.store.put(record))
+        manifest_cid = None
+        if round_number == task.config.rounds:
+            base = self.registry.verify(f"{task.config.model}@{task.config.base_version}").manifest
+            manifest = final_manifest(
+                base,
+                outcome.weights_bytes,
+                base_version=task.config.base_version,
+                task=self.task_id,
+                coordinator=self.client.coordinator.address,
+                record_cid=record_cid,
+                rounds=task.config.rounds,
+                rule=self.spec.rule,
+            )
+            manifest_cid = str(self.store.put(manifest.to_bytes()))
+        post = AggregatePost(
+            outcome.weights_sha256,
+            aggregate_cid,
+            outcome.tree.root,
+            outcome.total_score,
+            record_cid,
+            manifest_cid,
+        )
+        events = self._send(
+            "post",
+            f"post:{round_number}",
+            lambda: self.client.post(self.key, self.task_id, round_number, post),
+        )
+        self._note(
+            "posted",
+            round=round_number,
+            aggregate=outcome.weights_sha256.hex(),
+            record=record_cid,
+            rejected={u.trainer: u.reason for u in outcome.updates if u.score == 0},
+            events=events,
+        )
+
+    def _watchdog(self, task: Any) -> bool:
+        """Slash committee faults and repeatedly rejected trainers (once each)."""
+        acted = False
+        finals = self.finalised()
+        for round_number, final in sorted(finals.items()):
+            action = f"watch:{round_number}"
+            if action in self._state.done:
+                continue
+            committee = self.client.committee(self.task_id, round_number)
+            state = self.client.round(self.task_id, round_number)
+            deadline_passed = self.chain.block_number > state.aggregate_deadline
+            for member in committee:
+                if member == self.address:
+                    continue
+                fault = self.client.fault_of(self.task_id, round_number, member)
+                if fault != "none":
+                    taken = self._send(
+                        "slash",
+                        f"slash:{round_number}:{member}",
+                        partial(
+                            self.client.slash_aggregator,
+                            self.key,
+                            self.task_id,
+                            round_number,
+                            member,
+                        ),
+                    )
+                    self._note(
+                        "slashed-aggregator",
+                        round=round_number,
+                        member=member,
+                        fault=fault,
+                        amount=taken,
+                    )
+                    acted = True
+            record = json.loads(self.store.get(final["recordCid"]))
+            for entry in record["updates"]:
+                if entry["score"] == 0:
+                    rounds = self._state.rejections.setdefault(entry["trainer"], [])
+                    if round_number not in rounds:
+                        rounds.append(round_number)
+            if deadline_passed:
+                self._mark(action)
+        limit = task.config.max_rejections
+        for trainer, rounds in sorted(self._state.rejections.items()):
+            if not limit or len(rounds) < limit or f"slash-trainer:{trainer}" in self._state.done:
+                continue
+            chosen = sorted(rounds)[:limit]
+            hashes, proofs = [], []
+            for round_number in chosen:
+                record = json.loads(self.store.get(finals[round_number]["recordCid"]))
+                entries = record["updates"]
+                index = next(i for i, e in enumerate(entries) if e["trainer"] == trainer)
+                tree = MerkleTree.build(
+                    [
+                        update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"])
+                        for e in entries
+                    ]
+                )
+                hashes.append(bytes.fromhex(entries[index]["sha256"]))
+                proofs.append(tree.proof(index))
+            taken = self._send(
+                "slash",
+                f"slash-trainer:{trainer}",
+                partial(
+                    self.client.slash_trainer,
+                    self.key,
+                    self.task_id,
+                    trainer,
+                    chosen,
+                    hashes,
+                    proofs,
+                ),
+            )
+            self._note("slashed-trainer", trainer=trainer, rounds=chosen, amount=taken)
+            acted = True
+        self._save()
+        return acted
+
+
+def _attack_args(spec: str) -> tuple[str, float | None]:
+    name, _, strength = spec.partition(":")
+    return name, float(strength) if strength else None

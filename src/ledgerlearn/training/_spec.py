@@ -1,0 +1,160 @@
+"""Training task specs: what a task trains and how, stored as canonical JSON under its CID.
+
+A spec names the model architecture, the local training settings every trainer uses, the
+aggregation rule with its Byzantine bound, the update checks (norm bound, minimum cosine
+agreement with the aggregate to earn a score), and the privacy settings. The chain stores
+only the spec's CID; every node fetches the same bytes and parses them here, so a malformed
+spec fails the same way everywhere.
+
+Trust assumption: none beyond the content store's hashing; a spec is data, checked on parse.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ledgerlearn.exceptions import InvalidTaskSpecError
+from ledgerlearn.learning.models import MLP, TrainConfig
+from ledgerlearn.learning.strategy import Strategy, make_strategy
+
+__all__ = ["SPEC_SCHEMA", "STATELESS_RULES", "TaskSpec"]
+
+SPEC_SCHEMA = "ledgerlearn/training-spec/v1"
+
+STATELESS_RULES = (
+    "fedavg",
+    "median",
+    "trimmed_mean",
+    "krum",
+    "multi_krum",
+    "bulyan",
+    "geometric_median",
+)
+"""Rules a committee may use: stateless, so a member needs only the round's inputs. Stateful
+rules (centered clipping's momentum, bucketing's shuffles across rounds) would make members
+that were not on the previous committee disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """The off-chain half of a training task.
+
+    Attributes
+    ----------
+    architecture
+        ``{"kind": "mlp", "inputs": 784, "hidden": [128], "classes": 10}``.
+    local
+        Local training settings (``TrainConfig`` fields except the seed, which each trainer
+        derives from the task, round and its address).
+    rule
+        Aggregation rule spec (:func:`ledgerlearn.learning.strategy.make_strategy`), one of
+        :data:`STATELESS_RULES`, optionally after ``nnm+``.
+    byzantine
+        ``f``, the number of Byzantine updates the rule must tolerate.
+    max_norm
+        Updates with a larger L2 norm are rejected before aggregation.
+    min_cosine
+        An accepted update whose cosine with the aggregate is below this scores zero (it
+        pulled against the agreed direction) and counts as rejected for rewards and slashing.
+    privacy
+        ``{"transport": "x25519-sealed-box"}``; later issues add secure aggregation and DP.
+    dataset
+        The public name of the data the task is about (each trainer uses its own shard).
+    """
+
+    architecture: dict[str, Any]
+    local: dict[str, Any] = field(default_factory=dict)
+    rule: str = "trimmed_mean"
+    byzantine: int = 1
+    max_norm: float = 10.0
+    min_cosine: float = 0.0
+    privacy: dict[str, Any] = field(default_factory=lambda: {"transport": "x25519-sealed-box"})
+    dataset: str = "mnist"
+
+    def __post_init__(self) -> None:
+        arch = self.architecture
+        if arch.get("kind") != "mlp":
+            raise InvalidTaskSpecError(
+                f"architecture kind {arch.get('kind')!r} is not supported by nodes; use 'mlp'"
+            )
+        for key in ("inputs", "classes"):
+            if not isinstance(arch.get(key), int) or arch[key] <= 0:
+                raise InvalidTaskSpecError(f"architecture.{key} must be a positive integer")
+        base = self.rule.split("+")[-1].split(":")[0]
+        if base not in STATELESS_RULES:
+            raise InvalidTaskSpecError(
+                f"rule {self.rule!r}: committees need a stateless rule, one of "
+                f"{', '.join(STATELESS_RULES)} (optionally 'nnm+' before it)"
+            )
+        if self.byzantine < 0 or self.max_norm <= 0:
+            raise InvalidTaskSpecError("byzantine must be >= 0 and max_norm > 0")
+        try:
+            self.train_config(0)
+            self.strategy()
+        except (TypeError, ValueError) as exc:
+            raise InvalidTaskSpecError(f"invalid spec: {exc}") from exc
+
+    def build_model(self) -> MLP:
+        """Return a model of the spec's architecture (weights to be set from the chain)."""
+        arch = self.architecture
+        return MLP(arch["inputs"], arch["classes"], tuple(arch.get("hidden", (128,))), seed=0)
+
+    def train_config(self, seed: int) -> TrainConfig:
+        """Return the local training settings with ``seed``."""
+        return TrainConfig(**{**self.local, "seed": seed})
+
+    def strategy(self) -> Strategy:
+        """Return the aggregation strategy."""
+        return make_strategy(self.rule, self.byzantine)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the stored JSON object."""
+        data = asdict(self)
+        data["maxNorm"] = data.pop("max_norm")
+        data["minCosine"] = data.pop("min_cosine")
+        return {"schema": SPEC_SCHEMA, **data}
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes (sorted keys, compact)."""
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> TaskSpec:
+        """Parse stored bytes.
+
+        Parameters
+        ----------
+        raw
+            The spec's bytes.
+
+        Returns
+        -------
+        TaskSpec
+            The spec.
+
+        Raises
+        ------
+        InvalidTaskSpecError
+            If it is not a spec of this schema.
+        """
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidTaskSpecError(f"task spec is not JSON: {exc}") from exc
+        if not isinstance(data, dict) or data.get("schema") != SPEC_SCHEMA:
+            raise InvalidTaskSpecError(f"task spec schema must be {SPEC_SCHEMA!r}")
+        try:
+            return cls(
+                architecture=data["architecture"],
+                local=data.get("local", {}),
+                rule=data.get("rule", "trimmed_mean"),
+                byzantine=int(data.get("byzantine", 1)),
+                max_norm=float(data.get("maxNorm", 10.0)),
+                min_cosine=float(data.get("minCosine", 0.0)),
+                privacy=data.get("privacy", {"transport": "x25519-sealed-box"}),
+                dataset=data.get("dataset", "mnist"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidTaskSpecError(f"task spec lacks or mistypes {exc}") from exc
