@@ -131,7 +131,8 @@ contract TrainingCoordinator is ReentrancyGuard {
     StakeVault private immutable _vault;
     IERC20 private immutable _token;
 
-    Task[] private _tasks;
+    mapping(uint256 taskId => Task) private _tasks;
+    uint256 private _taskCount;
     mapping(uint256 taskId => mapping(address account => Role)) private _roles;
     mapping(uint256 taskId => address[]) private _aggregators;
     mapping(uint256 taskId => mapping(uint256 round => RoundState)) private _rounds;
@@ -149,7 +150,7 @@ contract TrainingCoordinator is ReentrancyGuard {
     event TaskCreated(uint256 indexed taskId, address indexed creator, string model, uint256 baseVersion, bytes specCid);
     event Joined(uint256 indexed taskId, address indexed account, Role role, uint256 stake);
     event RoundOpened(uint256 indexed taskId, uint256 indexed round, uint64 commitDeadline);
-    event UpdateCommitted(uint256 indexed taskId, uint256 indexed round, address indexed trainer, bytes32 updateSha256, bytes cid);
+    event UpdateCommitted(uint256 indexed taskId, address indexed trainer, uint256 round, bytes32 updateSha256, bytes cid);
     event RoundExtended(uint256 indexed taskId, uint256 indexed round, Phase phase, uint64 newDeadline);
     event CommitteeRequested(uint256 indexed taskId, uint256 indexed round, bytes32 requestId, uint32 commits);
     event CommitteeSelected(uint256 indexed taskId, uint256 indexed round, address[] members, uint64 aggregateDeadline);
@@ -216,7 +217,7 @@ contract TrainingCoordinator is ReentrancyGuard {
 
     /// @dev Number of tasks created.
     function taskCount() external view returns (uint256) {
-        return _tasks.length;
+        return _taskCount;
     }
 
     /// @dev A task.
@@ -323,8 +324,8 @@ contract TrainingCoordinator is ReentrancyGuard {
             revert CoordinatorNotPublisher(config.model);
         }
         _registry.getVersion(modelId, config.baseVersion); // reverts for an unknown version
-        taskId = _tasks.length;
-        Task storage task = _tasks.push();
+        taskId = _taskCount++;
+        Task storage task = _tasks[taskId];
         task.config = config;
         task.creator = msg.sender;
         task.createdBlock = uint64(block.number);
@@ -366,8 +367,10 @@ contract TrainingCoordinator is ReentrancyGuard {
      * Emits {UpdateCommitted}.
      */
     function commitUpdate(uint256 taskId, uint256 round, bytes32 updateSha256, bytes calldata cid) external {
-        Task storage task = _task(taskId);
+        // Only a joined trainer passes, and joining needs an existing task: no separate
+        // existence check on this hot path.
         if (_roles[taskId][msg.sender] != Role.Trainer) revert CoordinatorNotTrainer(taskId, msg.sender);
+        Task storage task = _tasks[taskId];
         if (round != task.round) revert CoordinatorWrongRound(taskId, round, task.round);
         if (task.phase != Phase.Commit) revert CoordinatorWrongPhase(taskId, task.phase);
         if (block.number <= task.joinDeadline) revert CoordinatorCommitsNotOpen(taskId, task.joinDeadline);
@@ -378,7 +381,7 @@ contract TrainingCoordinator is ReentrancyGuard {
         if (_commits[taskId][round][msg.sender] != bytes32(0)) revert CoordinatorAlreadyCommitted(taskId, round, msg.sender);
         _commits[taskId][round][msg.sender] = updateSha256;
         state.commits += 1;
-        emit UpdateCommitted(taskId, round, msg.sender, updateSha256, cid);
+        emit UpdateCommitted(taskId, msg.sender, round, updateSha256, cid);
     }
 
     /**
@@ -703,7 +706,7 @@ contract TrainingCoordinator is ReentrancyGuard {
     }
 
     function _task(uint256 taskId) private view returns (Task storage) {
-        if (taskId >= _tasks.length) revert CoordinatorUnknownTask(taskId);
+        if (taskId >= _taskCount) revert CoordinatorUnknownTask(taskId);
         return _tasks[taskId];
     }
 

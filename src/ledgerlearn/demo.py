@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledgerlearn._demo_network import network_section
 from ledgerlearn._demo_registry import registry_section
 from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
 from ledgerlearn.ledger import (
@@ -152,6 +153,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
 
         _randomness_section(chain, manifest, say, report)
         registry_section(chain, manifest, workdir, say, report)
+        network_section(chain, manifest, workdir, say, report)
     return report
 
 

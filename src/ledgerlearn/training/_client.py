@@ -9,7 +9,9 @@ Trust assumption: the chain's consensus; every value read here is what the contr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from eth_utils import to_checksum_address
@@ -168,25 +170,35 @@ class TrainingClient:
         )
         self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
         self.start_block = deployment.contracts["TrainingCoordinator"].block
+        self.gas: Counter[str] = Counter()
+        """Gas used by this client's transactions, by contract function."""
+        self.calls: Counter[str] = Counter()
+        """Transactions sent by this client, by contract function."""
+
+    def _transact(self, key: Secp256k1Key, function: Any) -> Any:
+        receipt = self.chain.sender(key).transact(function)
+        self.gas[function.fn_name] += int(receipt["gasUsed"])
+        self.calls[function.fn_name] += 1
+        return receipt
 
     # --- stakes ------------------------------------------------------------------------
 
     def stake(self, key: Secp256k1Key, amount: int) -> None:
         """Approve and stake ``amount`` token units from ``key``'s account."""
-        send = self.chain.sender(key).transact
+        send = partial(self._transact, key)
         send(self.token.functions.approve(self.vault.address, amount))
         send(self.vault.functions.stake(amount))
 
     def unbond(self, key: Secp256k1Key, amount: int) -> int:
         """Start unbonding; return the block from which it can be withdrawn."""
-        receipt = self.chain.sender(key).transact(self.vault.functions.unbond(amount))
+        receipt = self._transact(key, self.vault.functions.unbond(amount))
         return int(
             receipt_events(self.vault.events.UnbondingStarted, receipt)[0]["args"]["releaseBlock"]
         )
 
     def withdraw(self, key: Secp256k1Key) -> int:
         """Withdraw every released unbonding entry; return the amount."""
-        receipt = self.chain.sender(key).transact(self.vault.functions.withdraw())
+        receipt = self._transact(key, self.vault.functions.withdraw())
         return int(receipt_events(self.vault.events.Withdrawn, receipt)[0]["args"]["amount"])
 
     def stake_of(self, account: str) -> int:
@@ -213,7 +225,7 @@ class TrainingClient:
         self, creator: Secp256k1Key, config: TaskConfig, *, owner: str | None = None
     ) -> int:
         """Approve the reward pool and create a task; return its id."""
-        send = self.chain.sender(creator).transact
+        send = partial(self._transact, creator)
         if config.reward_pool:
             send(self.token.functions.approve(self.coordinator.address, config.reward_pool))
         receipt = send(
@@ -330,30 +342,31 @@ class TrainingClient:
 
     def join(self, key: Secp256k1Key, task_id: int, role: str) -> None:
         """Join as ``trainer`` or ``aggregator``."""
-        self.chain.sender(key).transact(self.coordinator.functions.join(task_id, ROLES.index(role)))
+        self._transact(key, self.coordinator.functions.join(task_id, ROLES.index(role)))
 
     def commit(
         self, key: Secp256k1Key, task_id: int, round_number: int, sha256: bytes, cid: str
     ) -> int:
         """Commit an update; return the gas used."""
-        receipt = self.chain.sender(key).transact(
+        receipt = self._transact(
+            key,
             self.coordinator.functions.commitUpdate(
                 task_id, round_number, sha256, parse_cid(cid).binary
-            )
+            ),
         )
         return int(receipt["gasUsed"])
 
     def advance(self, key: Secp256k1Key, task_id: int) -> list[str]:
         """Move the task on; return the names of the events it emitted."""
-        receipt = self.chain.sender(key).transact(self.coordinator.functions.advance(task_id))
+        receipt = self._transact(key, self.coordinator.functions.advance(task_id))
         return self._event_names(receipt)
 
     def post(
         self, key: Secp256k1Key, task_id: int, round_number: int, post: AggregatePost
     ) -> list[str]:
         """Post an aggregate; return the names of the events it emitted."""
-        receipt = self.chain.sender(key).transact(
-            self.coordinator.functions.postAggregate(task_id, round_number, post.to_tuple())
+        receipt = self._transact(
+            key, self.coordinator.functions.postAggregate(task_id, round_number, post.to_tuple())
         )
         return self._event_names(receipt)
 
@@ -367,8 +380,8 @@ class TrainingClient:
         proof: list[bytes],
     ) -> int:
         """Claim a round's reward; return the amount paid."""
-        receipt = self.chain.sender(key).transact(
-            self.coordinator.functions.claimReward(task_id, round_number, sha256, score, proof)
+        receipt = self._transact(
+            key, self.coordinator.functions.claimReward(task_id, round_number, sha256, score, proof)
         )
         return int(
             receipt_events(self.coordinator.events.RewardClaimed, receipt)[0]["args"]["amount"]
@@ -384,10 +397,11 @@ class TrainingClient:
         proofs: list[list[bytes]],
     ) -> int:
         """Slash a repeatedly rejected trainer; return the amount taken."""
-        receipt = self.chain.sender(key).transact(
+        receipt = self._transact(
+            key,
             self.coordinator.functions.slashTrainer(
                 task_id, to_checksum_address(trainer), rounds, hashes, proofs
-            )
+            ),
         )
         return int(
             receipt_events(self.coordinator.events.TrainerSlashed, receipt)[0]["args"]["amount"]
@@ -397,10 +411,11 @@ class TrainingClient:
         self, key: Secp256k1Key, task_id: int, round_number: int, member: str
     ) -> int:
         """Slash a faulty committee member; return the amount taken."""
-        receipt = self.chain.sender(key).transact(
+        receipt = self._transact(
+            key,
             self.coordinator.functions.slashAggregator(
                 task_id, round_number, to_checksum_address(member)
-            )
+            ),
         )
         return int(
             receipt_events(self.coordinator.events.AggregatorSlashed, receipt)[0]["args"]["amount"]
@@ -420,8 +435,10 @@ class TrainingClient:
     def commits(self, task_id: int, round_number: int) -> dict[str, tuple[bytes, str]]:
         """Trainer → (committed sha256, envelope CID) of a round, from the commit events."""
         found: dict[str, tuple[bytes, str]] = {}
-        for log in self.events("UpdateCommitted", task_id, round=round_number):
+        for log in self.events("UpdateCommitted", task_id):
             args = log["args"]
+            if int(args["round"]) != round_number:
+                continue
             found[args["trainer"]] = (
                 bytes(args["updateSha256"]),
                 cid_from_binary(bytes(args["cid"])),
