@@ -1,7 +1,7 @@
 """Demo section: the training network — stakes, a task, 5 rounds, a registered and promoted model.
 
-Ten trainers with non-IID MNIST shards (Dirichlet α = 0.5), two of them Byzantine (sign
-flip ×4 and Gaussian noise), and three aggregators stake, join a task and train a 100k
+Ten trainers with non-IID MNIST shards (Dirichlet alpha = 0.5), two of them Byzantine (sign
+flip x4 and Gaussian noise), and three aggregators stake, join a task and train a 100k
 parameter MLP for five rounds with the coordinate-wise trimmed mean (f = 2). Committees are
 drawn by the beacon, updates travel sealed to the aggregators' X25519 keys, every round is
 finalised by a quorum of equal posts, rejected trainers lose their rewards and, after two
@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledgerlearn.governance import Governance
 from ledgerlearn.ledger import Chain, DeploymentManifest
@@ -72,9 +72,9 @@ def network_section(
     setup = setup_network(chain, manifest, store, owner, config)
     client = TrainingClient(chain, manifest)
     say(
-        f"task {setup.task_id}: {config.model}@{setup.base_version} base, {config.rounds} rounds of "
-        f"{config.rule} (f={config.byzantine}), {config.trainers} trainers on {config.dataset} "
-        f"{config.partition} ({len(setup.attackers)} attacking: "
+        f"task {setup.task_id}: {config.model}@{setup.base_version} base, "
+        f"{config.rounds} rounds of {config.rule} (f={config.byzantine}), "
+        f"{config.trainers} trainers on {config.dataset} {config.partition} ({len(setup.attackers)} attacking: "
         f"{', '.join(sorted(setup.attackers.values()))}), {config.aggregators} aggregators, "
         f"committee {config.committee_size} quorum {config.quorum}"
     )
@@ -89,7 +89,7 @@ def network_section(
                 )
                 say(f"  round {number} finalised: test accuracy {accuracy[number]:.3f}")
 
-    def client_finals() -> dict[int, dict[str, object]]:
+    def client_finals() -> dict[int, dict[str, Any]]:
         return nodes[-1].finalised()
 
     run_in_process(chain, nodes, on_step=progress)

@@ -28,6 +28,8 @@ __all__ = [
     "ChainSettings",
     "DeploymentSettings",
     "GovernanceSettings",
+    "NodeDataSettings",
+    "NodeSettings",
     "RandomnessSettings",
     "Settings",
     "StorageSettings",
@@ -101,6 +103,32 @@ class GovernanceSettings(_Section):
     guardian: str | None = None
 
 
+class NodeDataSettings(_Section):
+    """``[node.data]``: a trainer's local data (a shard of an installed dataset)."""
+
+    dataset: str = "mnist"
+    partition: str = "dirichlet:0.5"
+    clients: int = Field(default=10, ge=1)
+    index: int = Field(default=0, ge=0)
+    max_train: int | None = Field(default=20_000, ge=1)
+    seed: int = 0
+    attack: str | None = None
+
+
+class NodeSettings(_Section):
+    """``[node]``: a long-running trainer or aggregator (``ledgerlearn node run``)."""
+
+    role: Literal["trainer", "aggregator"] = "trainer"
+    task: int = Field(default=0, ge=0)
+    state_dir: Path = Path(".ledgerlearn/node")
+    stake: int = Field(default=200, ge=0)
+    dev_account: int | None = Field(default=None, ge=0)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_address: str = "127.0.0.1"
+    poll_seconds: float = Field(default=0.5, gt=0)
+    data: NodeDataSettings = NodeDataSettings()
+
+
 class Settings(BaseSettings):
     """All of ledgerlearn's settings."""
 
@@ -117,6 +145,7 @@ class Settings(BaseSettings):
     token: TokenSettings = TokenSettings()
     randomness: RandomnessSettings = RandomnessSettings()
     governance: GovernanceSettings = GovernanceSettings()
+    node: NodeSettings = NodeSettings()
 
     @classmethod
     def settings_customise_sources(

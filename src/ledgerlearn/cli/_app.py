@@ -39,6 +39,7 @@ from ledgerlearn.cli._registry import (
     model_app,
     resolve_ethr,
 )
+from ledgerlearn.cli._training import node_app, stake_app, task_app
 from ledgerlearn.config import Settings, load_settings
 from ledgerlearn.exceptions import KeystoreError, LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
@@ -73,6 +74,9 @@ app.add_typer(manifest_app, name="manifest")
 app.add_typer(vrf_app, name="vrf")
 app.add_typer(model_app, name="model")
 app.add_typer(gov_app, name="gov")
+app.add_typer(stake_app, name="stake")
+app.add_typer(task_app, name="task")
+app.add_typer(node_app, name="node")
 did_ethr_commands(did_app)
 
 

@@ -8,8 +8,8 @@ Trust assumption: the chain's consensus; every value read here is what the contr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
