@@ -74,7 +74,8 @@ def network_section(
     say(
         f"task {setup.task_id}: {config.model}@{setup.base_version} base, "
         f"{config.rounds} rounds of {config.rule} (f={config.byzantine}), "
-        f"{config.trainers} trainers on {config.dataset} {config.partition} ({len(setup.attackers)} attacking: "
+        f"{config.trainers} trainers on {config.dataset} {config.partition} "
+        f"({len(setup.attackers)} attacking: "
         f"{', '.join(sorted(setup.attackers.values()))}), {config.aggregators} aggregators, "
         f"committee {config.committee_size} quorum {config.quorum}"
     )
