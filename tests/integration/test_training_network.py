@@ -1,0 +1,227 @@
+"""A training network on the embedded chain: every node in-process, real contracts and crypto.
+
+Covers the issue's faults: a trainer that attacks (rejected with reasons, loses rewards, is
+slashed), a committee member that posts a wrong aggregate (finalisation by the honest
+quorum, fault recorded and slashed), nodes rebuilt from their state mid-round (the task
+completes, nothing is counted twice), plus the contract's named errors for a join without
+stake, a commit after the deadline, too few commits (extend once, then abort) and bad
+proofs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledgerlearn.ledger import (
+    Chain,
+    DeploymentManifest,
+    deploy_protocol,
+    dev_keys,
+    revert_error_class,
+)
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import (
+    AggregatePost,
+    TaskConfig,
+    TrainingClient,
+    TrainingNode,
+    training_trail,
+)
+from ledgerlearn.training._network import (
+    NetworkConfig,
+    fund,
+    make_nodes,
+    run_in_process,
+    setup_network,
+)
+
+TOKEN = 10**18
+CONFIG = NetworkConfig(
+    model="digits-mlp",
+    trainers=5,
+    aggregators=3,
+    attacks=("sign_flip:4",),
+    rounds=2,
+    byzantine=1,
+    dataset="digits",
+    partition="iid",
+    max_train=None,
+    hidden=(16,),
+    commit_blocks=12,
+    aggregate_blocks=12,
+    join_blocks=60,
+)
+
+
+class LyingAggregator(TrainingNode):
+    """Posts an aggregate whose hash is not what the rule computes."""
+
+    def compute_round(self, round_number: int) -> Any:
+        outcome, sha, cid = super().compute_round(round_number)
+        forged = replace(outcome, weights_sha256=bytes(32 * [0xAB]))
+        return forged, sha, cid
+
+
+def _network(tmp_path: Path) -> tuple[Chain, DeploymentManifest, LocalContentStore, Any]:
+    chain = Chain()
+    manifest = deploy_protocol(chain, chain.accounts[0])
+    store = LocalContentStore(tmp_path / "store")
+    setup = setup_network(chain, manifest, store, chain.accounts[0], CONFIG)
+    return chain, manifest, store, setup
+
+
+def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_path: Path) -> None:
+    chain, manifest, store, setup = _network(tmp_path)
+    with chain:
+        nodes = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
+        liar_key = setup.aggregator_keys[0]
+        nodes[CONFIG.trainers] = LyingAggregator(
+            "aggregator",
+            chain,
+            manifest,
+            store,
+            liar_key,
+            setup.task_id,
+            tmp_path / "nodes" / "liar",
+            stake=500 * TOKEN,
+        )
+        # The liar posts first each round, so finalisation needs both honest members.
+        nodes = [nodes[CONFIG.trainers], *nodes[: CONFIG.trainers], *nodes[CONFIG.trainers + 1 :]]
+        run_in_process(chain, nodes)
+
+        client = TrainingClient(chain, manifest)
+        task = client.task(setup.task_id)
+        assert task.phase == "completed" and task.registered_version == setup.base_version + 1
+        registry = ModelRegistryClient(chain, manifest, store)
+        report = registry.verify(f"{CONFIG.model}@{task.registered_version}")
+        assert report.record.parent_version == setup.base_version
+        trail = training_trail(client, store, setup.task_id)
+        assert [row.round for row in trail] == [1, 2]
+        assert report.manifest.card.training["trainingRecord"] == trail[-1].record_cid
+
+        attacker = next(iter(setup.attackers))
+        for row in trail:
+            assert "cosine" in row.rejected[attacker]
+            assert len(row.included) == CONFIG.trainers - 1
+            assert liar_key.address in row.committee
+            assert client.fault_of(setup.task_id, row.round, liar_key.address) == "disagreed"
+        slashed = {log["args"]["trainer"] for log in client.events("TrainerSlashed", setup.task_id)}
+        assert slashed == {attacker}
+        punished = Counter(
+            log["args"]["member"] for log in client.events("AggregatorSlashed", setup.task_id)
+        )
+        assert punished == {liar_key.address: 2}
+        claims = Counter(
+            (log["args"]["trainer"], log["args"]["round"])
+            for log in client.events("RewardClaimed", setup.task_id)
+        )
+        honest = {k.address for k in setup.trainer_keys} - {attacker}
+        assert set(claims) == {(t, r) for t in honest for r in (1, 2)}
+        assert set(claims.values()) == {1}
+        paid = sum(
+            int(log["args"]["amount"]) for log in client.events("RewardClaimed", setup.task_id)
+        )
+        assert TaskConfig(CONFIG.model, 1, setup.spec_cid).reward_pool - len(honest) * 2 <= paid
+        totals = client.vault_totals()
+        assert totals["totalDeposited"] == sum(
+            v for k, v in totals.items() if k != "totalDeposited"
+        )
+        with pytest.raises(revert_error_class("CoordinatorAlreadySlashed")):
+            client.slash_aggregator(chain.accounts[0], setup.task_id, 1, liar_key.address)
+        attacker_key = next(k for k in setup.trainer_keys if k.address == attacker)
+        with pytest.raises(revert_error_class("CoordinatorInvalidProof")):
+            client.claim(attacker_key, setup.task_id, 1, b"\x00" * 32, 10**6, [])
+        with pytest.raises(revert_error_class("CoordinatorAlreadyClaimed")):
+            client.claim(setup.trainer_keys[0], setup.task_id, 1, b"\x00" * 32, 10**6, [])
+
+
+def test_nodes_rebuilt_from_their_state_mid_round_finish_the_task_once(tmp_path: Path) -> None:
+    chain, manifest, store, setup = _network(tmp_path)
+    with chain:
+        nodes = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
+        client = TrainingClient(chain, manifest)
+
+        def mid_round() -> bool:
+            task = client.task(setup.task_id)
+            return (
+                task.phase == "aggregating"
+                and task.round == 1
+                and any(
+                    any(client.post_of(setup.task_id, 1, k.address)) for k in setup.aggregator_keys
+                )
+            )
+
+        while not mid_round():
+            if not any(node.step() for node in nodes):
+                chain.mine(1)
+        # Every process "dies" here and restarts from its state directory.
+        reborn = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
+        run_in_process(chain, reborn)
+        task = client.task(setup.task_id)
+        assert task.phase == "completed"
+        commits = Counter(
+            (log["args"]["trainer"], log["args"]["round"])
+            for log in client.events("UpdateCommitted", setup.task_id)
+        )
+        assert set(commits.values()) == {1} and len(commits) == 2 * CONFIG.trainers
+        claims = Counter(
+            (log["args"]["trainer"], log["args"]["round"])
+            for log in client.events("RewardClaimed", setup.task_id)
+        )
+        assert set(claims.values()) == {1}
+        assert len(training_trail(client, store, setup.task_id)) == 2
+
+
+def test_contract_refuses_bad_participants_and_never_hangs(tmp_path: Path) -> None:
+    chain, manifest, store, setup = _network(tmp_path)
+    with chain:
+        client = TrainingClient(chain, manifest)
+        owner = chain.accounts[0]
+        broke = dev_keys(40)[39]
+        fund(chain, manifest, owner, [broke], eth=10 * TOKEN, tokens=10 * TOKEN)
+        with pytest.raises(revert_error_class("CoordinatorInsufficientStake")) as caught:
+            client.join(broke, setup.task_id, "trainer")
+        assert caught.value.arguments["minimum"] == 100 * TOKEN
+
+        base = TaskConfig(CONFIG.model, setup.base_version, setup.spec_cid)
+        with pytest.raises(revert_error_class("CoordinatorInvalidConfig")):
+            client.create_task(owner, replace(base, committee_size=4, quorum=2))
+        with pytest.raises(revert_error_class("CoordinatorNotModelOwner")):
+            client.create_task(broke, replace(base, reward_pool=0))
+
+        # A task nobody commits to: extended once, then aborted with the pool refunded.
+        trainer = setup.trainer_keys[0]
+        client.stake(trainer, 100 * TOKEN)
+        lonely = client.create_task(
+            owner, replace(base, join_blocks=2, commit_blocks=3, min_trainers=2)
+        )
+        client.join(trainer, lonely, "trainer")
+        chain.mine(8)
+        with pytest.raises(revert_error_class("CoordinatorDeadlinePassed")):
+            client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
+        assert client.advance(owner, lonely) == ["RoundExtended"]
+        client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
+        with pytest.raises(revert_error_class("CoordinatorAlreadyCommitted")):
+            client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
+        with pytest.raises(revert_error_class("CoordinatorNothingToAdvance")):
+            client.advance(owner, lonely)
+        chain.mine(4)
+        before = client.token.functions.balanceOf(owner.address).call()
+        assert client.advance(owner, lonely) == ["TaskAborted"]
+        assert client.token.functions.balanceOf(owner.address).call() == before + base.reward_pool
+        assert client.task(lonely).phase == "aborted"
+        with pytest.raises(revert_error_class("CoordinatorWrongPhase")):
+            client.advance(owner, lonely)
+        with pytest.raises(revert_error_class("CoordinatorNotCommitteeMember")):
+            client.post(
+                trainer,
+                lonely,
+                1,
+                AggregatePost(b"\x01" * 32, setup.spec_cid, b"\x02" * 32, 1, setup.spec_cid),
+            )
