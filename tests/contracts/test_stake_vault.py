@@ -15,7 +15,7 @@ TOKEN = 10**18
 SLASHER = keccak(text="SLASHER_ROLE")
 
 
-def _vault_env(chain: Chain, unbonding: int = 5):  # noqa: ANN202 - test helper
+def _vault_env(chain: Chain, unbonding: int = 5):
     deployer = chain.accounts[0]
     manifest = deploy_protocol(
         chain, deployer, staking=StakingParameters(unbonding_blocks=unbonding)

@@ -179,7 +179,7 @@ def test_nodes_rebuilt_from_their_state_mid_round_finish_the_task_once(tmp_path:
 
 
 def test_contract_refuses_bad_participants_and_never_hangs(tmp_path: Path) -> None:
-    chain, manifest, store, setup = _network(tmp_path)
+    chain, manifest, _store, setup = _network(tmp_path)
     with chain:
         client = TrainingClient(chain, manifest)
         owner = chain.accounts[0]
