@@ -13,7 +13,12 @@ Trust assumption: the driver only schedules; every decision is a node's, from th
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +38,18 @@ from ledgerlearn.training._client import TaskConfig, TrainingClient
 from ledgerlearn.training._node import LocalData, TrainingNode
 from ledgerlearn.training._spec import TaskSpec
 
-__all__ = ["NetworkConfig", "NetworkSetup", "run_in_process", "setup_network", "shard"]
+__all__ = [
+    "NetworkConfig",
+    "NetworkSetup",
+    "NodeProcesses",
+    "drive_clock",
+    "make_nodes",
+    "node_config",
+    "run_in_process",
+    "setup_network",
+    "shard",
+    "spawn_nodes",
+]
 
 TOKEN = 10**18
 
@@ -319,3 +335,160 @@ def evaluate_weights(spec: TaskSpec, raw: bytes, dataset: Dataset) -> float:
     model = spec.build_model()
     model.set_weights(dict(weights_from_bytes(raw)))
     return float(model.evaluate(dataset.x_test, dataset.y_test)["accuracy"])
+
+
+def node_config(
+    *,
+    role: str,
+    rpc_url: str,
+    manifest: Path,
+    store_root: Path,
+    state_dir: Path,
+    task_id: int,
+    dev_account: int,
+    config: NetworkConfig,
+    index: int = 0,
+    attack: str | None = None,
+    metrics_port: int = 0,
+) -> str:
+    """Return the TOML of one node's ``ledgerlearn node run --config`` file."""
+    lines = [
+        "[chain]",
+        'backend = "rpc"',
+        f'rpc_url = "{rpc_url}"',
+        "use_dev_accounts = true",
+        "[deployment]",
+        f'manifest = "{manifest}"',
+        "[storage]",
+        f'root = "{store_root}"',
+        "[node]",
+        f'role = "{role}"',
+        f"task = {task_id}",
+        f'state_dir = "{state_dir}"',
+        f"dev_account = {dev_account}",
+        f"stake = {200 if role == 'trainer' else 500}",
+        f"metrics_port = {metrics_port}",
+        "poll_seconds = 0.2",
+        "[node.data]",
+        f'dataset = "{config.dataset}"',
+        f'partition = "{config.partition}"',
+        f"clients = {config.trainers}",
+        f"index = {index}",
+        f"seed = {config.seed}",
+    ]
+    if config.max_train is not None:
+        lines.append(f"max_train = {config.max_train}")
+    if attack:
+        lines.append(f'attack = "{attack}"')
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class NodeProcesses:
+    """Every node of a network as its own ``ledgerlearn node run`` OS process."""
+
+    configs: list[Path]
+    logs: Path
+    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, index: int) -> None:
+        """Start (or restart) node ``index``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERLEARN_")}
+        log = (self.logs / f"node-{index}.log").open("ab")
+        self.processes[index] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ledgerlearn.cli",
+                "node",
+                "run",
+                "--config",
+                str(self.configs[index]),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    def start_all(self) -> None:
+        """Start every node."""
+        for index in range(len(self.configs)):
+            self.start(index)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL node ``index`` (no chance to clean up)."""
+        process = self.processes[index]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        """Terminate every node still running."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def spawn_nodes(
+    chain: Chain,
+    manifest_path: Path,
+    store_root: Path,
+    setup: NetworkSetup,
+    config: NetworkConfig,
+    workdir: Path,
+) -> NodeProcesses:
+    """Write a config per node and return the (not yet started) processes."""
+    assert chain.rpc_url is not None, "processes need an RPC chain"
+    workdir.mkdir(parents=True, exist_ok=True)
+    configs = []
+    keys = [*setup.trainer_keys, *setup.aggregator_keys]
+    all_keys = [k.address for k in dev_keys(10 + len(keys))]
+    for index, key in enumerate(keys):
+        role = "trainer" if index < len(setup.trainer_keys) else "aggregator"
+        path = workdir / f"node-{index}.toml"
+        path.write_text(
+            node_config(
+                role=role,
+                rpc_url=chain.rpc_url,
+                manifest=manifest_path,
+                store_root=store_root,
+                state_dir=workdir / f"state-{index}",
+                task_id=setup.task_id,
+                dev_account=all_keys.index(key.address),
+                config=config,
+                index=index,
+                attack=setup.attackers.get(key.address),
+            )
+        )
+        configs.append(path)
+    return NodeProcesses(configs, workdir)
+
+
+def drive_clock(
+    chain: Chain,
+    client: TrainingClient,
+    task_id: int,
+    *,
+    tick: float = 0.25,
+    timeout: float = 900.0,
+    on_tick: Callable[[], None] | None = None,
+) -> str:
+    """Mine a block every ``tick`` seconds until the task ends; return its final phase.
+
+    Deadlines are counted in blocks; on a devnet with automine, blocks only come with
+    transactions, so something must keep the clock going while nodes wait.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        phase = client.task(task_id).phase
+        if phase in ("completed", "aborted"):
+            return phase
+        chain.mine(1)
+        if on_tick is not None:
+            on_tick()
+        time.sleep(tick)
+    raise TimeoutError(f"task {task_id} did not end within {timeout:.0f} s")
