@@ -18,6 +18,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,12 @@ from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import TrainingClient, training_trail
 from ledgerlearn.training._network import (
     NetworkConfig,
+    drive_clock,
     evaluate_weights,
     make_nodes,
     run_in_process,
     setup_network,
+    spawn_nodes,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +50,8 @@ def network_section(
     say: Callable[[str], None],
     report: DemoReport,
     config: NetworkConfig | None = None,
+    *,
+    processes: bool = False,
 ) -> None:
     """Run the training network part of the demo.
 
@@ -64,8 +69,14 @@ def network_section(
         Collects each step's evidence.
     config
         The network's shape (the issue's demo by default).
+    processes
+        Run every node as its own ``ledgerlearn node run`` process (needs an RPC chain, e.g.
+        the devnet) while this process keeps the block clock; otherwise step them in-process.
     """
     config = config or NetworkConfig()
+    if processes:
+        # Thirteen processes share two cores: give trainers a longer commit window.
+        config = replace(config, commit_blocks=max(config.commit_blocks, 40))
     started = time.perf_counter()
     owner = chain.accounts[0]
     store = LocalContentStore(workdir / "store")
@@ -79,21 +90,48 @@ def network_section(
         f"{', '.join(sorted(setup.attackers.values()))}), {config.aggregators} aggregators, "
         f"committee {config.committee_size} quorum {config.quorum}"
     )
-    nodes = make_nodes(chain, manifest, store, setup, config, workdir / "nodes")
     accuracy: dict[int, float] = {}
+    finals: Callable[[], dict[int, dict[str, Any]]]
 
     def progress() -> None:
-        for number, final in sorted(client_finals().items()):
+        for number, final in sorted(finals().items()):
             if number not in accuracy:
                 accuracy[number] = evaluate_weights(
                     setup.spec, store.get(final["aggregateCid"]), setup.dataset
                 )
                 say(f"  round {number} finalised: test accuracy {accuracy[number]:.3f}")
 
-    def client_finals() -> dict[int, dict[str, Any]]:
-        return nodes[-1].finalised()
-
-    run_in_process(chain, nodes, on_step=progress)
+    gas = Counter[str]()
+    calls = Counter[str]()
+    if processes:
+        manifest_path = manifest.save(workdir / "deployment.json")
+        procs = spawn_nodes(
+            chain, manifest_path, workdir / "store", setup, config, workdir / "nodes"
+        )
+        say(f"  started {len(procs.configs)} node processes (logs in {procs.logs})")
+        finals = lambda: client.finalised(setup.task_id)  # noqa: E731
+        procs.start_all()
+        try:
+            drive_clock(chain, client, setup.task_id, tick=0.3, on_tick=progress)
+            wait_until = time.monotonic() + 120  # trainers claim the last round, then exit
+            while time.monotonic() < wait_until and procs.running():
+                chain.mine(1)
+                time.sleep(0.3)
+        finally:
+            procs.stop_all()
+        progress()
+        for log in client.events("UpdateCommitted", setup.task_id):
+            calls["commitUpdate"] += 1
+            gas["commitUpdate"] += int(
+                chain.w3.eth.get_transaction_receipt(log["transactionHash"])["gasUsed"]
+            )
+    else:
+        nodes = make_nodes(chain, manifest, store, setup, config, workdir / "nodes")
+        finals = nodes[-1].finalised
+        run_in_process(chain, nodes, on_step=progress)
+        for node in nodes:
+            gas.update(node.client.gas)
+            calls.update(node.client.calls)
     task = client.task(setup.task_id)
     say(
         f"task {task.phase} after {time.perf_counter() - started:.0f} s; "
@@ -123,11 +161,6 @@ def network_section(
         "  slashed (LLT): "
         + (", ".join(f"{t[:8]}… {a / 10**18:.0f}" for t, a in slashes.items()) or "nobody")
     )
-    gas = Counter[str]()
-    calls = Counter[str]()
-    for node in nodes:
-        gas.update(node.client.gas)
-        calls.update(node.client.calls)
     say(
         "  gas by coordinator call (mean): "
         + ", ".join(f"{name} {gas[name] // calls[name]:,}" for name in sorted(gas))

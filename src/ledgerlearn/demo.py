@@ -24,10 +24,12 @@ from typing import Any
 
 from ledgerlearn._demo_network import network_section
 from ledgerlearn._demo_registry import registry_section
+from ledgerlearn.exceptions import ConfigError
 from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
 from ledgerlearn.ledger import (
     Chain,
     DeploymentManifest,
+    DevnetBackend,
     EventCursor,
     TokenParameters,
     deploy_protocol,
@@ -64,7 +66,13 @@ def _model_artifact(n_weights: int = 200_000) -> bytes:
     return struct.pack(f"<{n_weights}f", *values)
 
 
-def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
+def run_demo(
+    workdir: Path,
+    say: Callable[[str], None] = print,
+    *,
+    chain_backend: str = "embedded",
+    processes: bool = False,
+) -> DemoReport:
     """Run the foundation demo.
 
     Parameters
@@ -73,6 +81,10 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
         Where the manifest, cursor state and content store go (created).
     say
         Progress printer.
+    chain_backend
+        ``embedded`` (default) or ``devnet`` (anvil in a child process).
+    processes
+        Run every training node as its own OS process (needs ``devnet``).
 
     Returns
     -------
@@ -84,7 +96,9 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
     # The embedded chain starts empty on every run: a cursor position from an earlier run
     # would point past its events.
     (workdir / "cursor.json").unlink(missing_ok=True)
-    with Chain() as chain:
+    if processes and chain_backend != "devnet":
+        raise ConfigError("--processes needs --chain devnet (nodes in other processes need RPC)")
+    with Chain(DevnetBackend() if chain_backend == "devnet" else None) as chain:
         deployer, participant = chain.accounts[0], chain.accounts[1]
         say(f"chain: embedded py-evm, chain id {chain.chain_id}, block {chain.block_number}")
         report.add("start chain", backend=chain.backend.name, chainId=chain.chain_id)
@@ -153,7 +167,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = print) -> DemoReport:
 
         _randomness_section(chain, manifest, say, report)
         registry_section(chain, manifest, workdir, say, report)
-        network_section(chain, manifest, workdir, say, report)
+        network_section(chain, manifest, workdir, say, report, processes=processes)
     return report
 
 

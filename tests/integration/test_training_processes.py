@@ -2,7 +2,8 @@
 
 Trainers and aggregators are ``ledgerlearn node run`` processes meeting only through the
 devnet and the content store. Mid-run a trainer and a committee member are SIGKILLed and
-restarted from their state directories; the task still completes, every commit and claim
+restarted from their state directories, and anvil itself is stopped and restarted under the
+running nodes (its state kept in a file); the task still completes, every commit and claim
 happens exactly once, and the evidence trail verifies.
 """
 
@@ -44,7 +45,8 @@ CONFIG = NetworkConfig(
 
 @pytest.mark.slow
 def test_nodes_as_processes_survive_sigkill_and_finish_the_task(tmp_path: Path) -> None:
-    with Chain(DevnetBackend()) as chain:
+    backend = DevnetBackend(state_path=tmp_path / "anvil-state.json")
+    with Chain(backend) as chain:
         manifest = deploy_protocol(chain, chain.accounts[0])
         manifest_path = manifest.save(tmp_path / "deployment.json")
         store = LocalContentStore(tmp_path / "store")
@@ -59,6 +61,11 @@ def test_nodes_as_processes_survive_sigkill_and_finish_the_task(tmp_path: Path) 
 
         def chaos() -> None:
             task = client.task(setup.task_id)
+            if "anvil" not in killed and task.round == 2:
+                backend.stop()  # every node loses the chain for a few seconds
+                killed.add("anvil")
+                time.sleep(3.0)
+                backend.start()
             if (
                 "trainer" not in killed
                 and task.round == 1
@@ -88,7 +95,7 @@ def test_nodes_as_processes_survive_sigkill_and_finish_the_task(tmp_path: Path) 
             p.read_text(errors="replace")[-2000:] for p in (tmp_path / "nodes").glob("*.log")
         )
         assert phase == "completed", logs
-        assert killed == {"trainer", "member"}
+        assert killed == {"trainer", "member", "anvil"}
         commits = Counter(
             (log["args"]["trainer"], log["args"]["round"])
             for log in client.events("UpdateCommitted", setup.task_id)

@@ -601,13 +601,26 @@ def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(
         ".ledgerlearn/demo"
     ),
+    chain: Annotated[
+        str, typer.Option("--chain", help="embedded (in this process) or devnet (anvil).")
+    ] = "embedded",
+    processes: Annotated[
+        bool, typer.Option("--processes", help="Run each training node as its own process.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Run the end-to-end demo on the embedded chain."""
+    """Run the end-to-end demo (embedded chain by default; --chain devnet --processes)."""
     from ledgerlearn.demo import run_demo
 
+    if chain not in ("embedded", "devnet"):
+        raise typer.BadParameter("--chain must be embedded or devnet")
     out = Output(json_output)
-    report = run_demo(workdir, say=lambda line: out.info(f"[green]✓[/] {escape(line)}"))
+    report = run_demo(
+        workdir,
+        say=lambda line: out.info(f"[green]✓[/] {escape(line)}"),
+        chain_backend=chain,
+        processes=processes,
+    )
     out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
 
 

@@ -305,6 +305,9 @@ class DevnetBackend(_DevChainBackend):
         Seconds per block; ``None`` mines each transaction at once (automine).
     startup_timeout
         Seconds to wait for anvil to answer.
+    state_path
+        Keep the chain in this file across restarts (anvil ``--state``: loaded at start if
+        it exists, written when anvil stops), so a stopped and restarted devnet resumes.
     """
 
     name = "devnet"
@@ -317,10 +320,13 @@ class DevnetBackend(_DevChainBackend):
         chain_id: int = 31337,
         block_time: float | None = None,
         startup_timeout: float = 20.0,
+        state_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._anvil = find_anvil(anvil_path)
+        self._state_path = None if state_path is None else Path(state_path)
         self._requested_port = port
         self._port: int | None = None
+        self._last_port: int | None = None  # a restart listens where clients already point
         self._chain_id = chain_id
         self._block_time = block_time
         self._startup_timeout = startup_timeout
@@ -349,10 +355,10 @@ class DevnetBackend(_DevChainBackend):
         ChainUnavailableError
             If anvil exits or does not answer within ``startup_timeout``.
         """
-        attempts = 1 if self._requested_port else 3
+        attempts = 1 if self._requested_port or self._last_port else 3
         last_error = ""
         for _ in range(attempts):
-            port = self._requested_port or _free_port()
+            port = self._requested_port or self._last_port or _free_port()
             command = [
                 str(self._anvil),
                 "--host",
@@ -369,6 +375,8 @@ class DevnetBackend(_DevChainBackend):
             ]
             if self._block_time:
                 command += ["--block-time", str(self._block_time)]
+            if self._state_path is not None:
+                command += ["--state", str(self._state_path), "--preserve-historical-states"]
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -388,6 +396,7 @@ class DevnetBackend(_DevChainBackend):
                 with contextlib.suppress(Exception):
                     if w3.eth.chain_id == self._chain_id:
                         self._process, self._port = process, port
+                        self._last_port = port
                         return w3
                 time.sleep(0.05)
             else:

@@ -421,6 +421,10 @@ class NodeProcesses:
         process.send_signal(signal.SIGKILL)
         process.wait()
 
+    def running(self) -> bool:
+        """Whether any node is still running."""
+        return any(p.poll() is None for p in self.processes.values())
+
     def stop_all(self) -> None:
         """Terminate every node still running."""
         for process in self.processes.values():

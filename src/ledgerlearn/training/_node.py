@@ -456,8 +456,10 @@ class TrainingNode:
             return acted
         block = self.chain.block_number
         state = self.client.round(self.task_id, task.round)
-        if block < task.join_deadline:
-            self.wake_block = task.join_deadline
+        if block <= task.join_deadline:
+            # Commits open after the join deadline; some nodes (anvil) estimate gas at the
+            # latest block rather than the next, so wait until the deadline is behind us.
+            self.wake_block = task.join_deadline + 1
             return acted
         if block >= state.commit_deadline:
             return acted
