@@ -49,7 +49,7 @@ bench: setup
 	@$(BIN)/python benchmarks/bench_randomness.py
 	@$(BIN)/python benchmarks/bench_registry.py
 	@test -x benchmarks/.venv-flower/bin/python || $(PYTHON) -m venv benchmarks/.venv-flower
-	@benchmarks/.venv-flower/bin/pip install --quiet --disable-pip-version-check 'flwr>=1.40,<1.50' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@benchmarks/.venv-flower/bin/pip install --quiet --disable-pip-version-check 'flwr[simulation]>=1.40,<1.50' 2> >(grep -v 'is ignored: it is neither' >&2)
 	@benchmarks/.venv-flower/bin/pip install --quiet --disable-pip-version-check safetensors 2> >(grep -v 'is ignored: it is neither' >&2)
 	@$(BIN)/python benchmarks/bench_learning.py all
 	@$(BIN)/python benchmarks/bench_training.py

@@ -19,7 +19,6 @@ import time
 import numpy as np
 from flwr.client import NumPyClient
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
-from flwr.server.client_proxy import ClientProxy
 from flwr.server.strategy import FedAvg
 
 from ledgerlearn.learning.models import MLP, TrainConfig
@@ -53,7 +52,7 @@ def main() -> None:
     for index, client in enumerate(clients):
         arrays, count, metrics = client.fit(parameters_to_ndarrays(parameters), {"local": local})
         fit = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), count, metrics)
-        results.append((ClientProxy.__new__(ClientProxy), fit))  # proxies are not used by FedAvg
+        results.append((None, fit))  # FedAvg.aggregate_fit reads only the FitRes
         del index
     aggregated, _ = strategy.aggregate_fit(1, results, [])
     parameters_to_ndarrays(aggregated)

@@ -311,7 +311,7 @@ contract ModelRegistry is AccessControl, EIP712 {
         address signer = ECDSA.recover(manifestDigest(name, input, publisher), signature);
         if (!isSigner(publisher, signer)) revert ModelRegistryInvalidManifestSignature(publisher, signer);
 
-        version = _append(id, input, publisher, signer, signature);
+        version = _append(id, input, publisher, signer, signature, VersionStatus.Registered);
     }
 
     /**
@@ -319,7 +319,8 @@ contract ModelRegistry is AccessControl, EIP712 {
      * signature: the transaction is the caller's authorisation. This is how protocol
      * contracts that hold `MODEL_PUBLISHER_ROLE` for a model (the TrainingCoordinator,
      * granted by the model's owner) register what they produced; `signer` is the caller and
-     * `signature` is empty.
+     * `signature` is empty. Such a version starts `Staged`: a candidate awaiting governance,
+     * which alone can point a channel at it.
      *
      * Requirements: as {registerVersion}, with the caller as publisher.
      *
@@ -333,7 +334,7 @@ contract ModelRegistry is AccessControl, EIP712 {
             revert ModelRegistryMissingModelRole(id, MODEL_PUBLISHER_ROLE, msg.sender);
         }
         _checkInput(id, input);
-        version = _append(id, input, msg.sender, msg.sender, "");
+        version = _append(id, input, msg.sender, msg.sender, "", VersionStatus.Staged);
     }
 
     // --- governance --------------------------------------------------------------------
@@ -453,10 +454,14 @@ contract ModelRegistry is AccessControl, EIP712 {
         }
     }
 
-    function _append(bytes32 id, VersionInput calldata input, address publisher, address signer, bytes memory signature)
-        private
-        returns (uint256 version)
-    {
+    function _append(
+        bytes32 id,
+        VersionInput calldata input,
+        address publisher,
+        address signer,
+        bytes memory signature,
+        VersionStatus status
+    ) private returns (uint256 version) {
         version = ++_models[id].versionCount;
         _versions[id][version] = ModelVersion({
             artifactSha256: input.artifactSha256,
@@ -468,12 +473,12 @@ contract ModelRegistry is AccessControl, EIP712 {
             publisher: publisher,
             signer: signer,
             registeredBlock: uint64(block.number),
-            status: VersionStatus.Registered,
+            status: status,
             signature: signature
         });
         _artifacts[input.artifactSha256] = ArtifactRef(id, version);
         emit ModelVersionRegistered(id, version, input.artifactSha256, publisher, signer, input.parentVersion);
-        emit VersionStatusChanged(id, version, VersionStatus.Registered);
+        emit VersionStatusChanged(id, version, status);
     }
 
     function _setStatus(bytes32 id, uint256 version, VersionStatus status) private {

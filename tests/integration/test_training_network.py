@@ -101,6 +101,7 @@ def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_pat
         registry = ModelRegistryClient(chain, manifest, store)
         report = registry.verify(f"{CONFIG.model}@{task.registered_version}")
         assert report.record.parent_version == setup.base_version
+        assert report.record.status == "staged"  # awaiting governance; no channel moved
         trail = training_trail(client, store, setup.task_id)
         assert [row.round for row in trail] == [1, 2]
         assert report.manifest.card.training["trainingRecord"] == trail[-1].record_cid
