@@ -15,6 +15,7 @@ Trust assumption: as each layer's; nothing here is mocked.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -74,6 +75,8 @@ def network_section(
         the devnet) while this process keeps the block clock; otherwise step them in-process.
     """
     config = config or NetworkConfig()
+    # A fresh chain each run: node state from an earlier run would describe another chain.
+    shutil.rmtree(workdir / "nodes", ignore_errors=True)
     if processes:
         # Thirteen processes share two cores: give trainers a longer commit window.
         config = replace(config, commit_blocks=max(config.commit_blocks, 40))

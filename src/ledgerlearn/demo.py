@@ -37,6 +37,7 @@ from ledgerlearn.ledger import (
 )
 from ledgerlearn.randomness import BeaconClient, VrfKey, purpose_id, select
 from ledgerlearn.storage import LocalContentStore, compute_cid
+from ledgerlearn.training._network import NetworkConfig
 
 __all__ = ["DemoReport", "run_demo"]
 
@@ -72,6 +73,7 @@ def run_demo(
     *,
     chain_backend: str = "embedded",
     processes: bool = False,
+    network_rounds: int = 5,
 ) -> DemoReport:
     """Run the foundation demo.
 
@@ -85,6 +87,8 @@ def run_demo(
         ``embedded`` (default) or ``devnet`` (anvil in a child process).
     processes
         Run every training node as its own OS process (needs ``devnet``).
+    network_rounds
+        Rounds of the training network's task.
 
     Returns
     -------
@@ -167,7 +171,15 @@ def run_demo(
 
         _randomness_section(chain, manifest, say, report)
         registry_section(chain, manifest, workdir, say, report)
-        network_section(chain, manifest, workdir, say, report, processes=processes)
+        network_section(
+            chain,
+            manifest,
+            workdir,
+            say,
+            report,
+            NetworkConfig(rounds=network_rounds),
+            processes=processes,
+        )
     return report
 
 

@@ -607,6 +607,9 @@ def demo(
     processes: Annotated[
         bool, typer.Option("--processes", help="Run each training node as its own process.")
     ] = False,
+    network_rounds: Annotated[
+        int, typer.Option("--network-rounds", min=1, help="Rounds of the training network.")
+    ] = 5,
     json_output: JsonOption = False,
 ) -> None:
     """Run the end-to-end demo (embedded chain by default; --chain devnet --processes)."""
@@ -620,6 +623,7 @@ def demo(
         say=lambda line: out.info(f"[green]✓[/] {escape(line)}"),
         chain_backend=chain,
         processes=processes,
+        network_rounds=network_rounds,
     )
     out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
 

@@ -154,14 +154,18 @@ def test_manifest_verify_refuses_another_chain(capsys: pytest.CaptureFixture[str
 
 
 def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, data, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), "--json")
+    quick = ["--network-rounds", "1"]
+    code, data, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
     assert code == 0
     steps = {step["step"]: step for step in data["steps"]}
+    network = steps["training network"]
+    assert network["production"] == network["version"] and len(network["trail"]) == 1
+    assert len(network["slashed"]) == 0 and len(network["rejected"]) == 2  # 1 round < 2 rejections
     assert steps["read events"]["events"] == ["RoleGranted", "Transfer", "Approval", "Transfer"]
     assert steps["store artifact"]["cid"].startswith("bafybei")
     assert len(steps["randomness"]["committee"]) == 3 and steps["randomness"]["fulfilGas"] < 200_000
     assert (tmp_path / "demo" / "deployment.json").is_file()
-    code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), "--json")
+    code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
     steps = {step["step"]: step for step in again["steps"]}
     assert code == 0 and steps["read events"]["events"][0] == "RoleGranted"  # a rerun starts afresh
 
