@@ -228,7 +228,10 @@ class EmbeddedBackend(_DevChainBackend):
         from eth_tester import EthereumTester, PyEVMBackend
 
         backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path="m/44'/60'/0'/0")
-        return Web3(EthereumTesterProvider(EthereumTester(backend)))
+        provider = EthereumTesterProvider(EthereumTester(backend))
+        provider.cache_allowed_requests = True  # the chain id only, as for HTTP
+        provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+        return Web3(provider)
 
 
 def find_anvil(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -273,6 +276,21 @@ def find_anvil(explicit: str | os.PathLike[str] | None = None) -> Path:
     looked = ", ".join(str(c) for c in candidates) or "PATH"
     raise AnvilNotFoundError(
         f"anvil not found (looked in {looked}); run `make setup` to install it with npm ci"
+    )
+
+
+def _http_provider(url: str, *, timeout: float) -> HTTPProvider:
+    """An HTTP provider that asks for the chain id once.
+
+    web3's validation middleware reads ``eth_chainId`` before every call and transaction;
+    a connection's chain id cannot change, so caching it (web3's own request cache, limited
+    to that method) saves a round trip per request.
+    """
+    return HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout},
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
     )
 
 
@@ -384,7 +402,7 @@ class DevnetBackend(_DevChainBackend):
                 stderr=subprocess.PIPE,
                 preexec_fn=_die_with_parent,
             )
-            w3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))
+            w3 = Web3(_http_provider(f"http://127.0.0.1:{port}", timeout=10))
             deadline = time.monotonic() + self._startup_timeout
             while time.monotonic() < deadline:
                 if process.poll() is not None:
@@ -475,7 +493,7 @@ class RpcBackend(ChainBackend):
         ChainUnavailableError
             If the endpoint does not answer.
         """
-        w3 = Web3(HTTPProvider(self._url, request_kwargs={"timeout": self._timeout}))
+        w3 = Web3(_http_provider(self._url, timeout=self._timeout))
         try:
             self._chain_id = int(with_retries(lambda: w3.eth.chain_id, self._retry, "eth_chainId"))
         except ChainUnavailableError as exc:

@@ -424,10 +424,11 @@ class TrainingNode:
 
     @property
     def finished(self) -> bool:
-        """Whether the task ended and this node has nothing left to do."""
-        task = self.client.task(self.task_id)
-        if task.phase not in ("completed", "aborted"):
-            return False
+        """Whether the task ended and this node has nothing left to do.
+
+        Set by a :meth:`step` that saw the task completed or aborted and did its last work
+        (claims, slashes); reading it costs no chain call.
+        """
         return "finished" in self._state.done
 
     def run(self, *, poll_seconds: float = 0.5, stop: threading.Event | None = None) -> None:
