@@ -280,7 +280,7 @@ def find_anvil(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _http_provider(url: str, *, timeout: float) -> HTTPProvider:
-    """An HTTP provider that asks for the chain id once.
+    """Return an HTTP provider that asks for the chain id once.
 
     web3's validation middleware reads ``eth_chainId`` before every call and transaction;
     a connection's chain id cannot change, so caching it (web3's own request cache, limited
