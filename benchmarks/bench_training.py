@@ -27,7 +27,6 @@ import numpy as np
 from eth_utils import keccak
 
 from ledgerlearn.learning.datasets import load_dataset
-from ledgerlearn.learning.models import TrainConfig
 from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import AggregatePost, TaskSpec, TrainingClient, TrainingNode
@@ -166,7 +165,6 @@ def flower_rounds() -> dict[str, float] | None:
         part = shard(dataset, config.partition, config.trainers, index, config.seed)
         arrays[f"x{index}"], arrays[f"y{index}"] = part.x, part.y
     local = json.dumps({**config.local, "seed": 0})
-    TrainConfig(**json.loads(local))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "round.npz"
         np.savez(

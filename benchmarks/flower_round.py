@@ -49,11 +49,10 @@ def main() -> None:
     started = time.perf_counter()
     parameters = ndarrays_to_parameters(initial)
     results = []
-    for index, client in enumerate(clients):
+    for client in clients:
         arrays, count, metrics = client.fit(parameters_to_ndarrays(parameters), {"local": local})
         fit = FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), count, metrics)
         results.append((None, fit))  # FedAvg.aggregate_fit reads only the FitRes
-        del index
     aggregated, _ = strategy.aggregate_fit(1, results, [])
     parameters_to_ndarrays(aggregated)
     print(json.dumps({"seconds": time.perf_counter() - started}))

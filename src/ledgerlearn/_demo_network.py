@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +113,7 @@ def network_section(
             chain, manifest_path, workdir / "store", setup, config, workdir / "nodes"
         )
         say(f"  started {len(procs.configs)} node processes (logs in {procs.logs})")
-        finals = lambda: client.finalised(setup.task_id)  # noqa: E731
+        finals = partial(client.finalised, setup.task_id)
         procs.start_all()
         try:
             drive_clock(chain, client, setup.task_id, tick=0.3, on_tick=progress)

@@ -29,7 +29,7 @@ from ledgerlearn.training._client import (
     TrainingClient,
 )
 from ledgerlearn.training._evidence import RoundEvidence, training_trail
-from ledgerlearn.training._merkle import MerkleTree, update_leaf
+from ledgerlearn.training._merkle import MerkleTree, record_tree, update_leaf
 from ledgerlearn.training._node import LocalData, NodeMetrics, TrainingNode
 from ledgerlearn.training._spec import SPEC_SCHEMA, STATELESS_RULES, TaskSpec
 from ledgerlearn.training._transport import (
@@ -68,6 +68,7 @@ __all__ = [
     "final_manifest",
     "key_agreement_keys",
     "open_update",
+    "record_tree",
     "round_record",
     "seal_update",
     "training_trail",

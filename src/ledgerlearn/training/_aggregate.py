@@ -22,6 +22,7 @@ Trust assumption: at least a quorum of the committee runs this code on the commi
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import tempfile
 from collections.abc import Sequence
@@ -236,8 +237,6 @@ def round_record(
     bytes
         Canonical JSON.
     """
-    import json
-
     record = {
         "schema": RECORD_SCHEMA,
         "chainId": chain_id,

@@ -174,6 +174,7 @@ class TrainingClient:
         """Gas used by this client's transactions, by contract function."""
         self.calls: Counter[str] = Counter()
         """Transactions sent by this client, by contract function."""
+        self._topics: dict[bytes, str] = {}
 
     def _transact(self, key: Secp256k1Key, function: Any) -> Any:
         receipt = self.chain.sender(key).transact(function)
@@ -457,14 +458,15 @@ class TrainingClient:
         return rounds
 
     def _event_names(self, receipt: Any) -> list[str]:
-        topics = {}
-        for item in self.coordinator.abi:
-            entry = cast(dict[str, Any], item)
-            if entry.get("type") == "event":
-                event = getattr(self.coordinator.events, entry["name"])
-                topics[event_topic(event)] = entry["name"]
+        if not self._topics:
+            for item in self.coordinator.abi:
+                entry = cast(dict[str, Any], item)
+                if entry.get("type") == "event":
+                    event = getattr(self.coordinator.events, entry["name"])
+                    self._topics[event_topic(event)] = entry["name"]
         return [
-            topics[bytes(log["topics"][0])]
+            self._topics[bytes(log["topics"][0])]
             for log in receipt["logs"]
-            if log["address"] == self.coordinator.address and bytes(log["topics"][0]) in topics
+            if log["address"] == self.coordinator.address
+            and bytes(log["topics"][0]) in self._topics
         ]

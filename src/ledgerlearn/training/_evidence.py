@@ -20,7 +20,7 @@ from typing import Any
 from ledgerlearn.exceptions import TrainingError
 from ledgerlearn.storage import ContentStore
 from ledgerlearn.training._client import TrainingClient
-from ledgerlearn.training._merkle import MerkleTree, update_leaf
+from ledgerlearn.training._merkle import record_tree
 
 __all__ = ["RoundEvidence", "training_trail"]
 
@@ -82,9 +82,7 @@ def training_trail(
         record = json.loads(store.get(final["recordCid"]))
         result = client.result(task_id, number)
         entries = record["updates"]
-        root = MerkleTree.build(
-            [update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"]) for e in entries]
-        ).root
+        root = record_tree(entries).root
         problems = []
         if record.get("task") != task_id or record.get("round") != number:
             problems.append("record names another task or round")

@@ -11,13 +11,14 @@ Trust assumption: keccak256 is collision resistant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-__all__ = ["MerkleTree", "update_leaf"]
+__all__ = ["MerkleTree", "record_tree", "update_leaf"]
 
 
 def update_leaf(trainer: str, update_sha256: bytes, score: int) -> bytes:
@@ -43,6 +44,24 @@ def update_leaf(trainer: str, update_sha256: bytes, score: int) -> bytes:
         )
     )
     return keccak(inner)
+
+
+def record_tree(entries: Sequence[Mapping[str, Any]]) -> MerkleTree:
+    """Rebuild a round's updates tree from its record's ``updates`` entries.
+
+    Parameters
+    ----------
+    entries
+        ``{"trainer", "sha256" (hex), "score"}`` objects in the record's (canonical) order.
+
+    Returns
+    -------
+    MerkleTree
+        The tree whose root the committee posted.
+    """
+    return MerkleTree.build(
+        [update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"]) for e in entries]
+    )
 
 
 def _pair(a: bytes, b: bytes) -> bytes:

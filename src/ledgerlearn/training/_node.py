@@ -55,7 +55,7 @@ from ledgerlearn.identity import (
 from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.attacks import flip_labels, make_attack
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
-from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor
+from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor, revert_error_class
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import ContentStore, cid_from_binary
@@ -67,7 +67,7 @@ from ledgerlearn.training._aggregate import (
     round_record,
 )
 from ledgerlearn.training._client import AggregatePost, TrainingClient
-from ledgerlearn.training._merkle import MerkleTree, update_leaf
+from ledgerlearn.training._merkle import record_tree
 from ledgerlearn.training._spec import TaskSpec
 from ledgerlearn.training._transport import (
     EnvelopeError,
@@ -224,6 +224,7 @@ class TrainingNode:
         )
         self._spec: TaskSpec | None = None
         self.wake_block: int | None = None
+        self._key_index: int | None = None
         """After an idle :meth:`step`: the block at which this node will act next on its own
         (a deadline it waits for), or ``None`` when it waits for other nodes."""
         self._globals: dict[int, tuple[dict[str, NDArray[np.float32]], bytes, str]] = {}
@@ -384,9 +385,7 @@ class TrainingNode:
                     self.key, self.address, name, public, validity=10**9
                 ),
             )
-        try:
-            self.beacon.contract.functions.keyIndexOf(self.address).call()
-        except Exception:  # reverts when the account has no key yet
+        if self._vrf_key_index() is None:
             bond = self.beacon.minimum_bond
             token = self.client.token
             self._send(
@@ -550,9 +549,7 @@ class TrainingNode:
                 self._note("rejected", round=round_number, reason=entry["rejected"])
                 self._mark(action)
                 continue
-            tree = MerkleTree.build(
-                [update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"]) for e in entries]
-            )
+            tree = record_tree(entries)
             sha, score, proof = bytes.fromhex(entry["sha256"]), entry["score"], tree.proof(mine[0])
             amount = self._send(
                 "claim",
@@ -633,8 +630,7 @@ class TrainingNode:
             self.wake_block = int(request["seedBlock"]) + 1
             return False
         assigned = self.beacon.assigned_key(request_id)
-        mine = int(self.beacon.contract.functions.keyIndexOf(self.address).call())
-        if assigned == mine or self.chain.block_number > request["deadline"]:
+        if assigned == self._vrf_key_index() or self.chain.block_number > request["deadline"]:
             self._send(
                 "fulfil",
                 f"fulfil:{task.round}",
@@ -643,6 +639,17 @@ class TrainingNode:
             return True
         self.wake_block = int(request["deadline"]) + 1  # fall back if the assigned key is silent
         return False
+
+    def _vrf_key_index(self) -> int | None:
+        """Return the node's key index in the beacon (``None`` before registering), cached."""
+        if self._key_index is None:
+            try:
+                self._key_index = int(
+                    self.chain.call(self.beacon.contract.functions.keyIndexOf(self.address))
+                )
+            except revert_error_class("BeaconUnknownKey"):
+                return None
+        return self._key_index
 
     def compute_round(self, round_number: int) -> tuple[RoundOutcome, bytes, str]:
         """Decrypt and aggregate a round's committed updates (what a member posts).
@@ -770,12 +777,14 @@ class TrainingNode:
                         amount=taken,
                     )
                     acted = True
-            record = json.loads(self.store.get(final["recordCid"]))
-            for entry in record["updates"]:
-                if entry["score"] == 0:
-                    rounds = self._state.rejections.setdefault(entry["trainer"], [])
-                    if round_number not in rounds:
-                        rounds.append(round_number)
+            if f"rejections:{round_number}" not in self._state.done:
+                record = json.loads(self.store.get(final["recordCid"]))
+                for entry in record["updates"]:
+                    if entry["score"] == 0:
+                        rounds = self._state.rejections.setdefault(entry["trainer"], [])
+                        if round_number not in rounds:
+                            rounds.append(round_number)
+                self._mark(f"rejections:{round_number}")
             if deadline_passed:
                 self._mark(action)
         limit = task.config.max_rejections
@@ -788,12 +797,7 @@ class TrainingNode:
                 record = json.loads(self.store.get(finals[round_number]["recordCid"]))
                 entries = record["updates"]
                 index = next(i for i, e in enumerate(entries) if e["trainer"] == trainer)
-                tree = MerkleTree.build(
-                    [
-                        update_leaf(e["trainer"], bytes.fromhex(e["sha256"]), e["score"])
-                        for e in entries
-                    ]
-                )
+                tree = record_tree(entries)
                 hashes.append(bytes.fromhex(entries[index]["sha256"]))
                 proofs.append(tree.proof(index))
             taken = self._send(

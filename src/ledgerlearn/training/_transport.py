@@ -21,8 +21,6 @@ secrets; the trainer encrypts to the keys the chain's DID documents name.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import struct
@@ -31,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import base58
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from nacl.bindings import (
     crypto_aead_xchacha20poly1305_ietf_decrypt,
     crypto_aead_xchacha20poly1305_ietf_encrypt,
@@ -95,8 +95,9 @@ def derive_agreement_key(identity_secret: bytes) -> PrivateKey:
     nacl.public.PrivateKey
         The X25519 private key; publish its public key as a did:ethr ``enc`` attribute.
     """
-    prk = hmac.new(b"ledgerlearn/x25519-agreement", identity_secret, hashlib.sha256).digest()
-    okm = hmac.new(prk, b"\x01", hashlib.sha256).digest()
+    okm = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"ledgerlearn/x25519", info=b"key-agreement"
+    ).derive(identity_secret)
     return PrivateKey(okm)
 
 
@@ -227,8 +228,3 @@ def open_update(envelope: bytes, context: UpdateContext, key: PrivateKey) -> byt
         raise EnvelopeError(
             "the update fails authentication: tampered, or sealed for another trainer or round"
         ) from exc
-
-
-def multibase_x25519(public_key: bytes) -> str:
-    """Return the ``publicKeyMultibase`` form of an X25519 key (for tests and display)."""
-    return "z" + base58.b58encode(_X25519_MULTICODEC + public_key).decode()
