@@ -423,18 +423,33 @@ class DevnetBackend(_DevChainBackend):
         raise ChainUnavailableError(f"could not start anvil: {last_error}")
 
     def stop(self) -> None:
-        """Stop anvil (SIGTERM, then SIGKILL after 5 s)."""
-        if self._process is not None:
-            _terminate(self._process)
-            self._process = None
-            self._port = None
+        """Stop anvil (SIGTERM, then SIGKILL if it does not exit).
+
+        With a ``state_path``, mining is switched off first: anvil writes its state file
+        while still answering requests, and a block mined during that write would be
+        acknowledged to its sender but missing after the restart. With mining off, a
+        transaction sent in that window stays unmined, its sender sees no receipt and sends
+        it again to the restarted devnet.
+        """
+        if self._process is None:
+            return
+        if self._state_path is not None and self._port is not None:
+            w3 = Web3(_http_provider(f"http://127.0.0.1:{self._port}", timeout=5))
+            with contextlib.suppress(Exception):  # a dead anvil has nothing left to mine
+                w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [0])
+                w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+        # Writing a large state file can take a while on a loaded machine; a SIGKILL
+        # mid-write would lose the chain, so give it longer than a plain anvil.
+        _terminate(self._process, grace=60.0 if self._state_path is not None else 5.0)
+        self._process = None
+        self._port = None
 
 
-def _terminate(process: subprocess.Popen[Any]) -> None:
+def _terminate(process: subprocess.Popen[Any], *, grace: float = 5.0) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(5)
+            process.wait(grace)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
