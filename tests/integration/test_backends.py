@@ -102,6 +102,36 @@ def test_devnet_stop_ends_anvil() -> None:
 
 
 @slow
+def test_devnet_restart_keeps_every_acknowledged_transaction(tmp_path: Path) -> None:
+    # anvil writes its --state file while still serving; a block mined in that window
+    # used to be acknowledged and then missing after the restart (a silent reorg).
+    backend = DevnetBackend(state_path=tmp_path / "state.json")
+    with Chain(backend, tx_timeout=5) as chain:
+        sender, to = chain.sender(chain.accounts[1]), chain.accounts[2].address
+        before = chain.w3.eth.get_balance(to)
+        acknowledged: list[int] = []
+        done = threading.Event()
+
+        def send_until_done() -> None:
+            while not done.is_set():
+                with contextlib.suppress(Exception):  # down, or no receipt: send again
+                    sender.send({"to": to, "value": 1})
+                    acknowledged.append(1)
+
+        thread = threading.Thread(target=send_until_done)
+        thread.start()
+        for _ in range(3):
+            time.sleep(0.5)
+            backend.stop()
+            backend.start()
+        time.sleep(0.5)
+        done.set()
+        thread.join(60)
+        assert len(acknowledged) > 10
+        assert chain.w3.eth.get_balance(to) - before == len(acknowledged)
+
+
+@slow
 def test_anvil_dies_with_its_owner(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
@@ -218,6 +248,34 @@ def test_receipt_timeout_when_nothing_is_mined() -> None:
             chain.sender(chain.accounts[0]).send({"to": alice.address, "value": 1})
         chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         assert chain.w3.eth.get_balance(alice.address) == 10_000 * 10**18 + 1
+
+
+@slow
+def test_a_dropped_transaction_is_broadcast_again() -> None:
+    with Chain(DevnetBackend(), tx_timeout=30) as chain:
+        rpc = chain.w3.provider.make_request
+        rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+        sender = chain.sender(chain.accounts[0])
+        sender.rebroadcast_after = 0.3
+        to = chain.accounts[3].address
+        before = chain.w3.eth.get_balance(to)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(sender.send, {"to": to, "value": 7})
+            deadline = time.monotonic() + 10
+            while not rpc("txpool_content", [])["result"]["pending"]:  # type: ignore[arg-type]
+                assert time.monotonic() < deadline, "the transaction never reached the pool"
+                time.sleep(0.05)
+            (by_nonce,) = rpc("txpool_content", [])["result"]["pending"].values()  # type: ignore[arg-type]
+            (tx,) = by_nonce.values()
+            rpc("anvil_dropTransaction", [tx["hash"]])  # type: ignore[arg-type]
+            time.sleep(1.0)  # the sender notices and sends the same bytes again
+            rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+            rpc("evm_mine", [])  # type: ignore[arg-type]
+            receipt = pending.result(30)
+        assert (
+            receipt["status"] == 1 and "0x" + bytes(receipt["transactionHash"]).hex() == tx["hash"]
+        )
+        assert chain.w3.eth.get_balance(to) - before == 7
 
 
 class _FlakyProxy(http.server.BaseHTTPRequestHandler):

@@ -257,6 +257,9 @@ class TransactionSender:
         Factor on the gas estimate.
     retry
         Policy for transient RPC failures.
+    rebroadcast_after
+        Seconds between checks that the node still has a transaction that is not mined
+        yet; a dropped one is broadcast again (also checked after the node was down).
     """
 
     def __init__(
@@ -269,6 +272,7 @@ class TransactionSender:
         poll_interval: float = 0.5,
         gas_margin: float = 1.2,
         retry: RetryPolicy | None = None,
+        rebroadcast_after: float = 15.0,
     ) -> None:
         self.w3 = w3
         self.key = key
@@ -277,6 +281,7 @@ class TransactionSender:
         self.poll_interval = poll_interval
         self.gas_margin = gas_margin
         self.retry = retry or RetryPolicy()
+        self.rebroadcast_after = rebroadcast_after
         self.nonces = NonceManager.for_account(w3, key.address)
 
     @property
@@ -364,7 +369,7 @@ class TransactionSender:
             raise TransactionFailedError(
                 f"{context}: nonce kept conflicting; is another process using {self.address}?"
             )
-        receipt = self._wait(tx_hash, context)
+        receipt = self._wait(tx_hash, raw, context)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, context)
         return receipt
@@ -383,28 +388,55 @@ class TransactionSender:
         priority = Web3.to_wei(1, "gwei")
         return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * int(base_fee) + priority}
 
-    def _wait(self, tx_hash: bytes, context: str) -> TxReceipt:
+    def _wait(self, tx_hash: bytes, raw: bytes, context: str) -> TxReceipt:
         """Poll for the receipt: at once, then after 2 ms, doubling up to ``poll_interval``.
 
         Instant-mining chains answer within a few milliseconds; real chains are polled at
-        ``poll_interval`` without hammering the node.
+        ``poll_interval`` without hammering the node. If the node stops knowing the
+        transaction (it restarted and lost its pool, or dropped it), the same signed bytes
+        are broadcast again: checked after the node was unreachable, and every
+        ``rebroadcast_after`` seconds otherwise.
         """
         deadline = time.monotonic() + self.timeout
+        next_check = time.monotonic() + self.rebroadcast_after
         delay = 0.002
+        unreachable = False
         while True:
             try:
                 return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
             except TransactionNotFound:
-                pass
+                if unreachable or time.monotonic() >= next_check:
+                    self._rebroadcast_if_dropped(tx_hash, raw, context)
+                    unreachable, next_check = False, time.monotonic() + self.rebroadcast_after
             except Exception as exc:
                 if not is_transient(exc):
                     raise
+                unreachable = True
             if time.monotonic() >= deadline:
                 raise TransactionTimeoutError(
                     f"{context}: no receipt for 0x{tx_hash.hex()} after {self.timeout:.0f} s"
                 )
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, self.poll_interval)
+
+    def _rebroadcast_if_dropped(self, tx_hash: bytes, raw: bytes, context: str) -> None:
+        """Send ``raw`` again if the node no longer has it (no receipt, not pending)."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            return  # still pending
+        except TransactionNotFound:
+            pass
+        except Exception as exc:
+            if is_transient(exc):
+                return  # unreachable again; the next poll tries once more
+            raise
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+            log.warning("%s: node had dropped 0x%s; broadcast it again", context, tx_hash.hex())
+        except Exception as exc:
+            # "already known" (a race with the pool) is fine; "nonce too low" means another
+            # transaction took the nonce, and the wait ends in a timeout that says so.
+            log.warning("%s: rebroadcast of 0x%s refused: %s", context, tx_hash.hex(), exc)
 
     def _explain_failure(
         self, tx: dict[str, Any], receipt: TxReceipt, context: str
