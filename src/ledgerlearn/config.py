@@ -126,6 +126,7 @@ class NodeSettings(_Section):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_address: str = "127.0.0.1"
     poll_seconds: float = Field(default=0.5, gt=0)
+    connect_wait_seconds: float = Field(default=120.0, ge=0)
     data: NodeDataSettings = NodeDataSettings()
 
 

@@ -11,11 +11,13 @@ import json
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ledgerlearn._logging import configure_json_logging
 from ledgerlearn.cli._options import (
     AccountOption,
     BackendOption,
@@ -29,6 +31,11 @@ from ledgerlearn.cli._options import (
 )
 from ledgerlearn.cli._output import Output
 from ledgerlearn.cli._registry import _options, _session
+
+if TYPE_CHECKING:
+    from ledgerlearn.config import Settings
+    from ledgerlearn.identity import Secp256k1Key
+    from ledgerlearn.ledger import Chain
 
 __all__ = ["node_app", "stake_app", "task_app"]
 
@@ -247,6 +254,31 @@ def task_trail(
         out.result({"task": task_id, "rounds": [row.to_json() for row in trail]})
 
 
+def _connect_waiting(settings: Settings, keys: list[Secp256k1Key], chain_id: int) -> Chain:
+    """Open the chain, waiting up to ``[node] connect_wait_seconds`` for it to answer.
+
+    A node restarted while its RPC endpoint is briefly down (a devnet restart, a provider
+    outage) waits for it, logging each attempt, instead of exiting.
+    """
+    from ledgerlearn.exceptions import ChainUnavailableError
+    from ledgerlearn.ledger import open_chain
+
+    deadline = time.monotonic() + settings.node.connect_wait_seconds
+    delay = 0.5
+    while True:
+        try:
+            return open_chain(settings.chain, keys=keys, expected_chain_id=chain_id)
+        except ChainUnavailableError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            logging.getLogger("ledgerlearn.node").warning(
+                json.dumps({"event": "waiting for chain", "error": str(exc), "left": round(left)})
+            )
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 5.0)
+
+
 @node_app.command("run")
 def node_run(
     config: Annotated[
@@ -264,7 +296,7 @@ def node_run(
     from ledgerlearn.exceptions import ConfigError, KeystoreError
     from ledgerlearn.identity import Secp256k1Key, load_keystore
     from ledgerlearn.learning.datasets import load_dataset
-    from ledgerlearn.ledger import DeploymentManifest, open_chain
+    from ledgerlearn.ledger import DeploymentManifest
     from ledgerlearn.storage import LocalContentStore
     from ledgerlearn.training import LocalData, TrainingNode
     from ledgerlearn.training._network import shard
@@ -276,7 +308,8 @@ def node_run(
         raise typer.BadParameter("--role must be trainer or aggregator")
     if settings.chain.backend == "embedded":
         raise ConfigError("a node needs a lasting chain: set [chain] backend = 'rpc' and rpc_url")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # JSON lines at INFO (DEBUG under --debug), replacing the CLI's plain WARNING default.
+    configure_json_logging(min(logging.INFO, logging.getLogger().level))
     deployment = DeploymentManifest.load(settings.deployment.manifest)
     keys: list[Secp256k1Key] = []
     if settings.chain.keystore is not None:
@@ -284,7 +317,7 @@ def node_run(
         if not isinstance(loaded, Secp256k1Key):
             raise KeystoreError(f"{settings.chain.keystore} holds an Ed25519 key; use secp256k1")
         keys = [loaded]
-    with open_chain(settings.chain, keys=keys, expected_chain_id=deployment.chain_id) as chain:
+    with _connect_waiting(settings, keys, deployment.chain_id) as chain:
         deployment.verify(chain)
         if keys:
             key = keys[0]
