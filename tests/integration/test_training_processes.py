@@ -9,6 +9,7 @@ happens exactly once, and the evidence trail verifies.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,28 @@ CONFIG = NetworkConfig(
     aggregate_blocks=30,
     min_trainers=2,
 )
+
+
+def history(client: TrainingClient, task_id: int) -> str:
+    """The task's coordinator events in block order, one line each, for failure messages."""
+    names = (
+        "RoundOpened",
+        "UpdateCommitted",
+        "RoundExtended",
+        "CommitteeRequested",
+        "CommitteeSelected",
+        "AggregatePosted",
+        "RoundFinalised",
+        "CommitteeFault",
+        "TaskAborted",
+        "TaskCompleted",
+    )
+    rows = sorted(
+        (log["blockNumber"], log["logIndex"], name, dict(log["args"]))
+        for name in names
+        for log in client.events(name, task_id)
+    )
+    return "\n".join(f"block {block}: {name} {args}" for block, _, name, args in rows)
 
 
 @pytest.mark.slow
@@ -94,7 +117,7 @@ def test_nodes_as_processes_survive_sigkill_and_finish_the_task(tmp_path: Path) 
         logs = "\n".join(
             p.read_text(errors="replace")[-2000:] for p in (tmp_path / "nodes").glob("*.log")
         )
-        assert phase == "completed", logs
+        assert phase == "completed", history(client, setup.task_id) + "\n" + logs
         assert killed == {"trainer", "member", "anvil"}
         commits = Counter(
             (log["args"]["trainer"], log["args"]["round"])
@@ -106,6 +129,13 @@ def test_nodes_as_processes_survive_sigkill_and_finish_the_task(tmp_path: Path) 
             for log in client.events("RewardClaimed", setup.task_id)
         )
         assert claims and set(claims.values()) == {1}, logs
+        for index in range(CONFIG.trainers + CONFIG.aggregators):
+            # Structured logs: every line a JSON object; trainers log each commit.
+            lines = (tmp_path / "nodes" / f"node-{index}.log").read_text().splitlines()
+            records = [json.loads(line) for line in lines if line.strip()]
+            assert all(isinstance(r, dict) for r in records)
+            if index < CONFIG.trainers:
+                assert any(r.get("event") == "committed" and r["level"] == "info" for r in records)
         trail = training_trail(client, store, setup.task_id)
         assert [row.round for row in trail] == [1, 2]
         assert client.task(setup.task_id).registered_version == setup.base_version + 1
