@@ -184,6 +184,13 @@ contract ModelRegistry is AccessControl, EIP712 {
         return _versions[id][version];
     }
 
+    /// @dev A version's status and artifact hash (cheaper than {getVersion} for contracts).
+    function versionState(bytes32 id, uint256 version) external view returns (VersionStatus, bytes32) {
+        _requireVersion(id, version);
+        ModelVersion storage v = _versions[id][version];
+        return (v.status, v.artifactSha256);
+    }
+
     /// @dev The version `channel` points at, 0 if none.
     function channelVersion(bytes32 id, string calldata channel) external view returns (uint256) {
         return _channels[id][keccak256(bytes(channel))];

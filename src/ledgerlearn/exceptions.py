@@ -49,10 +49,17 @@ The tree::
     │   │   ├── VersionRevokedError             the version was revoked by guardian/governance
     │   │   └── ModelPausedError                the guardian paused the model
     │   └── DestinationExistsError            pull would overwrite a file or directory
-    └── GovernanceError
-        ├── EvaluationReportRequiredError (ValueError) a channel move without a report CID
-        ├── ProposalNotFoundError (LookupError)
-        └── ProposalStateError                the proposal is not in the state a step needs
+    ├── GovernanceError
+    │   ├── EvaluationReportRequiredError (ValueError) a channel move without a report CID
+    │   ├── ProposalNotFoundError (LookupError)
+    │   └── ProposalStateError                the proposal is not in the state a step needs
+    ├── TrainingError
+    │   ├── InvalidTaskSpecError (ValueError)
+    │   └── TaskStateError                    the task is not in the phase a step needs
+    └── OracleError
+        ├── InvalidInferenceInputError (ValueError) malformed, oversized or wrong-shape input
+        ├── ReportError                       answers that cannot settle a request
+        └── EvidenceError                     an answer's evidence trail does not verify
 
 Elsewhere, beside the code that raises them:
 ``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a committee that
@@ -68,7 +75,11 @@ from typing import Any, ClassVar
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
+    "EvidenceError",
+    "InvalidInferenceInputError",
     "InvalidTaskSpecError",
+    "OracleError",
+    "ReportError",
     "TaskStateError",
     "TrainingError",
     "AnvilNotFoundError",
@@ -383,3 +394,25 @@ class TaskStateError(TrainingError):
     """A task is not in the phase an operation needs."""
 
     exit_code = ExitCode.TASK_STATE
+
+
+class OracleError(LedgerLearnError):
+    """Base of inference oracle errors."""
+
+    exit_code = ExitCode.ORACLE
+
+
+class InvalidInferenceInputError(OracleError, ValueError):
+    """An inference input is malformed, too large, or of the wrong shape for the model."""
+
+    exit_code = ExitCode.INVALID_INFERENCE_INPUT
+
+
+class ReportError(OracleError):
+    """Signed answers do not make a report the contract would accept (too few, no agreement)."""
+
+
+class EvidenceError(OracleError):
+    """An evidence trail does not verify: a hash or signature does not match the chain."""
+
+    exit_code = ExitCode.EVIDENCE

@@ -44,6 +44,9 @@ class ExitCode(IntEnum):
     PROPOSAL_STATE = 61
     TRAINING = 70
     TASK_STATE = 71
+    ORACLE = 80
+    INVALID_INFERENCE_INPUT = 81
+    EVIDENCE = 82
     INTERRUPTED = 130
 
 
@@ -95,6 +98,12 @@ REMEDIES: dict[ExitCode, str] = {
     "staked and joined (`ledgerlearn task status ID`)",
     ExitCode.TASK_STATE: "the task is not in the phase this step needs; `ledgerlearn task status "
     "ID` says what comes next and when",
+    ExitCode.ORACLE: "check the request's model, version and parameters; `ledgerlearn oracle "
+    "request show ID` shows its state",
+    ExitCode.INVALID_INFERENCE_INPUT: "send an input the model accepts: the shape and dtype in "
+    "its manifest (`ledgerlearn model show NAME`), within the size limit",
+    ExitCode.EVIDENCE: "the evidence does not check out: the lines above say which hash or "
+    "signature failed; do not rely on this answer",
     ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
 }
 

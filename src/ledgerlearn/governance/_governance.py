@@ -69,6 +69,7 @@ PARAMETERS: dict[str, tuple[str, str]] = {
     "late_quorum_extension": ("LedgerGovernor", "setLateQuorumVoteExtension"),
     "proposal_guardian": ("LedgerGovernor", "setProposalGuardian"),
     "timelock_delay": ("ProtocolTimelock", "updateDelay"),
+    "min_provider_stake": ("InferenceOracle", "setMinProviderStake"),
 }
 """Parameters a proposal can change: name → (contract, setter). Each setter is callable only
 by governance (the timelock)."""
@@ -201,6 +202,10 @@ class Governance:
             "ProtocolTimelock": self.timelock,
             "ModelRegistry": self.registry,
         }
+        if "InferenceOracle" in deployment.contracts:
+            self._contracts["InferenceOracle"] = chain.contract(
+                "InferenceOracle", deployment.get_address("InferenceOracle")
+            )
         self._start_block = deployment.contracts["LedgerGovernor"].block
         # A proposal's actions never change once created; remember them by id.
         self._known: dict[int, _Proposal] = {}
@@ -443,6 +448,47 @@ class Governance:
         data = getattr(contract.functions, setter)(argument)._encode_transaction_data()
         text = description or f"Set {parameter} to {value}"
         return self._propose(proposer, [(contract, bytes.fromhex(data[2:]))], text)
+
+    def propose_review_threshold(
+        self,
+        proposer: Secp256k1Key,
+        model: str,
+        threshold: int | None,
+        *,
+        description: str | None = None,
+    ) -> int:
+        """Propose that oracle results of ``model`` at or above ``threshold`` ask for review.
+
+        Parameters
+        ----------
+        proposer
+            An account with at least the proposal threshold of votes.
+        model
+            The model's name.
+        threshold
+            The least result (in the oracle's value units) that emits ``ReviewRequested``;
+            ``None`` switches the check off.
+        description
+            The proposal's text.
+
+        Returns
+        -------
+        int
+            The proposal id.
+        """
+        if "InferenceOracle" not in self._contracts:
+            raise GovernanceError("this deployment has no InferenceOracle; redeploy the protocol")
+        oracle = self._contracts["InferenceOracle"]
+        call = oracle.functions.setReviewThreshold(
+            ModelRegistryClient.model_id(model), threshold is not None, threshold or 0
+        )
+        data = call._encode_transaction_data()
+        text = description or (
+            f"Review {model} results at or above {threshold}"
+            if threshold is not None
+            else f"Stop threshold reviews of {model}"
+        )
+        return self._propose(proposer, [(oracle, bytes.fromhex(data[2:]))], text)
 
     # --- voting and execution --------------------------------------------------------------
 

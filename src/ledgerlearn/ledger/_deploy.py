@@ -9,7 +9,8 @@ and first holder. The model registry is governed from the first block: the timel
 only admin and governance-role holder, the governor is the timelock's only proposer, and the
 deployer renounces its temporary timelock admin before :func:`deploy_protocol` returns.
 The stake vault's only slasher is the training coordinator; its admin and treasury is the
-timelock.
+timelock. The inference oracle's admin and governance role (review thresholds, least
+provider stake) is the timelock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "PROTOCOL_CONTRACTS",
     "BeaconParameters",
     "GovernanceParameters",
+    "OracleParameters",
     "StakingParameters",
     "TokenParameters",
     "deploy_protocol",
@@ -40,6 +42,7 @@ PROTOCOL_CONTRACTS = (
     "LedgerGovernor",
     "StakeVault",
     "TrainingCoordinator",
+    "InferenceOracle",
 )
 """Contracts of a deployment, in the order they are deployed."""
 
@@ -97,6 +100,19 @@ class StakingParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class OracleParameters:
+    """Rules of the inference oracle.
+
+    Attributes
+    ----------
+    min_provider_stake
+        Least stake (token units) in the vault a provider needs to be drawn for a request.
+    """
+
+    min_provider_stake: int = 100 * 10**18
+
+
+@dataclass(frozen=True, slots=True)
 class GovernanceParameters:
     """Rules of token governance (OpenZeppelin Governor + TimelockController).
 
@@ -135,6 +151,7 @@ def deploy_protocol(
     beacon: BeaconParameters | None = None,
     governance: GovernanceParameters | None = None,
     staking: StakingParameters | None = None,
+    oracle: OracleParameters | None = None,
 ) -> DeploymentManifest:
     """Deploy the protocol's contracts and return their manifest.
 
@@ -152,6 +169,8 @@ def deploy_protocol(
         Voting and timelock rules, and the guardian.
     staking
         Unbonding delay of the stake vault.
+    oracle
+        Least provider stake of the inference oracle.
 
     Returns
     -------
@@ -163,6 +182,7 @@ def deploy_protocol(
     beacon = beacon or BeaconParameters()
     governance = governance or GovernanceParameters()
     staking = staking or StakingParameters()
+    oracle = oracle or OracleParameters()
     guardian = deployer.address if governance.guardian is None else governance.guardian
     guardian = guardian or _ZERO_ADDRESS
     records: dict[str, ContractRecord] = {}
@@ -223,6 +243,16 @@ def deploy_protocol(
         beacon_contract.address,
         vault.address,
         token_contract.address,
+        sender=deployer,
+    )
+    _, records["InferenceOracle"] = chain.deploy(
+        "InferenceOracle",
+        registry.address,
+        beacon_contract.address,
+        vault.address,
+        token_contract.address,
+        timelock.address,
+        oracle.min_provider_stake,
         sender=deployer,
     )
     send = chain.sender(deployer).transact

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ModelRegistry} from "../registry/ModelRegistry.sol";
+import {RandomnessBeacon} from "../randomness/RandomnessBeacon.sol";
+import {WeightedSelection} from "../randomness/WeightedSelection.sol";
+import {StakeVault} from "../staking/StakeVault.sol";
+
+/**
+ * @title InferenceOracle
+ * @dev Inference answered by several independent providers and settled by one report.
+ *
+ * Providers are identities (ERC-1056, see {ModelRegistry-isActor}) with stake in the
+ * {StakeVault}; each declares the registered model versions it serves. A request names a
+ * model and a version, or a channel resolved to its version when the request is made, the
+ * input's sha256 and CID, the redundancy `k`, a quorum (`2·quorum > k`), an aggregation mode
+ * (median of numbers, or majority of labels), a tolerance, a deadline in blocks and a fee
+ * held in escrow. The {RandomnessBeacon} then draws `k` providers serving that version,
+ * weighted by stake ({selectProviders}, callable by anyone once the draw is fulfilled).
+ *
+ * Fulfilment is one transaction: the result and at least `quorum` answers, each an EIP-712
+ * signature by a selected provider (owner key or `veriKey` delegate) over the request id,
+ * the model's artifact hash, the input hash, its output hash and value; the domain binds the
+ * chain id and this contract. The contract recomputes the aggregate from the signed values
+ * (lower median; or the most frequent label), requires the report's result to equal it and
+ * at least `quorum` answers to agree with it (within `tolerance` for the median; equal for
+ * labels), pays the fee to the agreeing signers, and records every signer's deviation. A
+ * result at or above the threshold governance set for the model, or a split vote (a third or
+ * more of the answers disagree), emits {ReviewRequested}. Unfulfilled requests are refunded
+ * after the deadline; a version revoked in the registry cannot be served, requested or
+ * answered.
+ *
+ * Trust: providers may be Byzantine; an honest quorum among the drawn providers is assumed,
+ * and the draw comes from the beacon. Whoever submits the report (the gateway, or any
+ * provider after a timeout) is not trusted: every signature, the draw and the aggregate are
+ * checked here.
+ */
+contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+    bytes32 public constant ANSWER_TYPEHASH = keccak256(
+        "Answer(uint256 requestId,bytes32 modelHash,bytes32 inputHash,bytes32 outputHash,int256 value)"
+    );
+    uint256 public constant MAX_REDUNDANCY = 16;
+    uint256 public constant MAX_DEADLINE_BLOCKS = 100_000;
+
+    enum Mode {
+        Median,
+        Majority
+    }
+
+    enum Status {
+        None,
+        Selecting,
+        Open,
+        Fulfilled,
+        Refunded
+    }
+
+    /// @dev What a requester asks; `version` 0 means "the version `channel` points at now".
+    struct RequestInput {
+        bytes32 modelId;
+        string channel;
+        uint256 version;
+        bytes32 inputHash;
+        bytes inputCid;
+        uint8 redundancy;
+        uint8 quorum;
+        Mode mode;
+        uint256 tolerance;
+        uint64 deadlineBlocks;
+        uint256 fee;
+    }
+
+    struct Request {
+        address requester;
+        Status status;
+        Mode mode;
+        uint8 redundancy;
+        uint8 quorum;
+        uint64 deadline;
+        bytes32 modelId;
+        uint256 version;
+        bytes32 modelHash;
+        bytes32 inputHash;
+        uint256 tolerance;
+        uint256 fee;
+        int256 result;
+        bytes32 outputHash;
+    }
+
+    /// @dev One provider's signed answer, as carried in a report.
+    struct Answer {
+        address provider;
+        bytes32 outputHash;
+        int256 value;
+        bytes signature;
+    }
+
+    /// @dev Running totals per provider, one storage slot.
+    struct ProviderStats {
+        uint128 fees;
+        uint32 answered;
+        uint32 deviated;
+        uint64 lastRequest;
+    }
+
+    struct ReviewThreshold {
+        bool enabled;
+        int256 threshold;
+    }
+
+    ModelRegistry private immutable _registry;
+    RandomnessBeacon private immutable _beacon;
+    StakeVault private immutable _vault;
+    IERC20 private immutable _token;
+    uint256 private _minProviderStake;
+
+    uint256 private _requestCount;
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(uint256 requestId => address[] providers) private _selected;
+    mapping(uint256 requestId => mapping(address provider => bool)) private _isSelected;
+    mapping(bytes32 modelId => mapping(uint256 version => address[] providers)) private _servers;
+    mapping(bytes32 modelId => mapping(uint256 version => mapping(address provider => uint256 indexPlusOne)))
+        private _serverIndex;
+    mapping(address provider => ProviderStats) private _stats;
+    mapping(bytes32 modelId => ReviewThreshold) private _reviews;
+
+    event ProviderServing(address indexed provider, bytes32 indexed modelId, uint256 version, bool serving);
+    event InferenceRequested(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 indexed modelId,
+        uint256 version,
+        bytes32 inputHash,
+        bytes inputCid,
+        uint64 deadline
+    );
+    event ProvidersSelected(uint256 indexed requestId, address[] providers);
+    event AnswerRecorded(
+        uint256 indexed requestId, address indexed provider, int256 value, bytes32 outputHash, uint256 deviation, bool agreed
+    );
+    event InferenceFulfilled(uint256 indexed requestId, int256 result, bytes32 outputHash, uint256 agreeing, address reporter);
+    event ReviewRequested(uint256 indexed requestId, bytes32 indexed modelId, uint256 version, string reason, int256 result);
+    event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 fee, string reason);
+    event FeesWithdrawn(address indexed provider, address indexed to, uint256 amount);
+    event ReviewThresholdSet(bytes32 indexed modelId, bool enabled, int256 threshold);
+    event MinProviderStakeSet(uint256 amount);
+
+    error OracleNotActor(address provider, address actor);
+    error OracleVersionRevoked(bytes32 modelId, uint256 version);
+    error OracleUnknownChannel(bytes32 modelId, string channel);
+    error OracleAlreadyServing(address provider, bytes32 modelId, uint256 version);
+    error OracleNotServing(address provider, bytes32 modelId, uint256 version);
+    error OracleInvalidRequest(string field);
+    error OracleTooFewProviders(bytes32 modelId, uint256 version, uint256 serving, uint256 quorum);
+    error OracleUnknownRequest(uint256 requestId);
+    error OracleWrongStatus(uint256 requestId, Status status);
+    error OracleDeadlinePassed(uint256 requestId, uint64 deadline);
+    error OracleDeadlineNotPassed(uint256 requestId, uint64 deadline);
+    error OracleRandomnessPending(uint256 requestId, bytes32 randomnessRequestId);
+    error OracleTooFewAnswers(uint256 requestId, uint256 answers, uint256 quorum);
+    error OracleProvidersNotAscending(uint256 requestId, address provider);
+    error OracleProviderNotSelected(uint256 requestId, address provider);
+    error OracleInvalidSignature(uint256 requestId, address provider, address signer);
+    error OracleResultMismatch(uint256 requestId, int256 reported, int256 computed);
+    error OracleNoAgreement(uint256 requestId, uint256 agreeing, uint256 quorum);
+    error OracleNothingToWithdraw(address provider);
+
+    constructor(
+        ModelRegistry registry,
+        RandomnessBeacon beacon,
+        StakeVault vault,
+        IERC20 token,
+        address governance,
+        uint256 minProviderStake
+    ) EIP712("LedgerLearn InferenceOracle", "1") {
+        _registry = registry;
+        _beacon = beacon;
+        _vault = vault;
+        _token = token;
+        _minProviderStake = minProviderStake;
+        _grantRole(DEFAULT_ADMIN_ROLE, governance);
+        _grantRole(GOVERNANCE_ROLE, governance);
+    }
+
+    // --- views -------------------------------------------------------------------------
+
+    /// @dev The registry, beacon, vault and token this oracle uses, and the least stake a provider needs.
+    function parameters() external view returns (ModelRegistry, RandomnessBeacon, StakeVault, IERC20, uint256) {
+        return (_registry, _beacon, _vault, _token, _minProviderStake);
+    }
+
+    /// @dev How many requests were made (ids are 0 .. count - 1).
+    function requestCount() external view returns (uint256) {
+        return _requestCount;
+    }
+
+    /// @dev Everything recorded about request `requestId`.
+    function getRequest(uint256 requestId) external view returns (Request memory) {
+        return _request(requestId);
+    }
+
+    /// @dev The providers drawn for `requestId` (empty until {selectProviders}).
+    function selectedProviders(uint256 requestId) external view returns (address[] memory) {
+        return _selected[requestId];
+    }
+
+    /// @dev The providers that declared they serve `version` of model `modelId`.
+    function providersOf(bytes32 modelId, uint256 version) external view returns (address[] memory) {
+        return _servers[modelId][version];
+    }
+
+    /// @dev Whether `provider` serves `version` of model `modelId`.
+    function serves(address provider, bytes32 modelId, uint256 version) external view returns (bool) {
+        return _serverIndex[modelId][version][provider] != 0;
+    }
+
+    /// @dev A provider's unpaid fees, answers, deviations beyond tolerance and last request.
+    function statsOf(address provider) external view returns (ProviderStats memory) {
+        return _stats[provider];
+    }
+
+    /// @dev The review threshold governance set for model `modelId`.
+    function reviewThreshold(bytes32 modelId) external view returns (ReviewThreshold memory) {
+        return _reviews[modelId];
+    }
+
+    /// @dev The beacon request id that draws the providers of `requestId`.
+    function randomnessRequestId(uint256 requestId) public view returns (bytes32) {
+        return keccak256(abi.encode(address(this), _purpose(requestId)));
+    }
+
+    /// @dev The EIP-712 digest a provider signs for its answer to `requestId`.
+    function answerDigest(uint256 requestId, bytes32 outputHash, int256 value) public view returns (bytes32) {
+        Request storage r = _request(requestId);
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ANSWER_TYPEHASH, requestId, r.modelHash, r.inputHash, outputHash, value))
+        );
+    }
+
+    // --- providers ---------------------------------------------------------------------
+
+    /**
+     * @dev Declares that identity `provider` serves `version` of model `modelId`.
+     *
+     * Requirements: the caller acts for `provider`; the version exists and is not revoked;
+     * not already declared.
+     *
+     * Emits {ProviderServing}.
+     */
+    function serve(address provider, bytes32 modelId, uint256 version) external {
+        _requireActor(provider);
+        (ModelRegistry.VersionStatus status,) = _registry.versionState(modelId, version);
+        if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(modelId, version);
+        if (_serverIndex[modelId][version][provider] != 0) revert OracleAlreadyServing(provider, modelId, version);
+        _servers[modelId][version].push(provider);
+        _serverIndex[modelId][version][provider] = _servers[modelId][version].length;
+        emit ProviderServing(provider, modelId, version, true);
+    }
+
+    /**
+     * @dev Withdraws `provider`'s declaration for `version` of model `modelId`. Anyone may
+     * drop a declaration for a revoked version.
+     *
+     * Requirements: the caller acts for `provider`, or the version is revoked; declared.
+     *
+     * Emits {ProviderServing}.
+     */
+    function unserve(address provider, bytes32 modelId, uint256 version) external {
+        (ModelRegistry.VersionStatus status,) = _registry.versionState(modelId, version);
+        if (status != ModelRegistry.VersionStatus.Revoked) _requireActor(provider);
+        uint256 indexPlusOne = _serverIndex[modelId][version][provider];
+        if (indexPlusOne == 0) revert OracleNotServing(provider, modelId, version);
+        address[] storage list = _servers[modelId][version];
+        address last = list[list.length - 1];
+        list[indexPlusOne - 1] = last;
+        _serverIndex[modelId][version][last] = indexPlusOne;
+        list.pop();
+        delete _serverIndex[modelId][version][provider];
+        emit ProviderServing(provider, modelId, version, false);
+    }
+
+    /**
+     * @dev Pays `provider`'s fees to `to`.
+     *
+     * Requirements: the caller acts for `provider`; something is owed.
+     *
+     * Emits {FeesWithdrawn}.
+     */
+    function withdrawFees(address provider, address to) external nonReentrant returns (uint256 amount) {
+        _requireActor(provider);
+        amount = _stats[provider].fees;
+        if (amount == 0) revert OracleNothingToWithdraw(provider);
+        _stats[provider].fees = 0;
+        emit FeesWithdrawn(provider, to, amount);
+        _token.safeTransfer(to, amount);
+    }
+
+    // --- requests ----------------------------------------------------------------------
+
+    /**
+     * @dev Asks for an inference; pulls `input.fee` into escrow and requests the provider draw.
+     *
+     * Requirements:
+     * - `version` exists (or `channel` points at one) and is not revoked;
+     * - `1 <= quorum <= redundancy <= MAX_REDUNDANCY` and `2·quorum > redundancy`;
+     * - `inputHash` and `inputCid` are set; `1 <= deadlineBlocks <= MAX_DEADLINE_BLOCKS`;
+     * - at least `quorum` providers serve the version; the fee is approved.
+     *
+     * Emits {InferenceRequested}.
+     */
+    function request(RequestInput calldata input) external nonReentrant returns (uint256 requestId) {
+        uint256 version = input.version;
+        if (version == 0) {
+            version = _registry.channelVersion(input.modelId, input.channel);
+            if (version == 0) revert OracleUnknownChannel(input.modelId, input.channel);
+        }
+        (ModelRegistry.VersionStatus status, bytes32 modelHash) = _registry.versionState(input.modelId, version);
+        if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(input.modelId, version);
+        _checkInput(input);
+        uint256 serving = _servers[input.modelId][version].length;
+        if (serving < input.quorum) revert OracleTooFewProviders(input.modelId, version, serving, input.quorum);
+
+        requestId = _requestCount++;
+        Request storage r = _requests[requestId];
+        r.requester = msg.sender;
+        r.status = Status.Selecting;
+        r.mode = input.mode;
+        r.redundancy = input.redundancy;
+        r.quorum = input.quorum;
+        r.deadline = uint64(block.number) + input.deadlineBlocks;
+        r.modelId = input.modelId;
+        r.version = version;
+        r.modelHash = modelHash;
+        r.inputHash = input.inputHash;
+        r.tolerance = input.tolerance;
+        r.fee = input.fee;
+        emit InferenceRequested(requestId, msg.sender, input.modelId, version, input.inputHash, input.inputCid, r.deadline);
+        if (input.fee > 0) _token.safeTransferFrom(msg.sender, address(this), input.fee);
+        _beacon.requestRandomness(_purpose(requestId));
+    }
+
+    /**
+     * @dev Draws the request's providers, weighted by stake, from the beacon's output.
+     * Anyone may call it. If the version was revoked meanwhile, or fewer than `quorum`
+     * providers still serve it with enough stake, the request is refunded instead.
+     *
+     * Requirements: the request is selecting, before its deadline, and the draw fulfilled.
+     *
+     * Emits {ProvidersSelected}, or {RequestRefunded}.
+     */
+    function selectProviders(uint256 requestId) external nonReentrant {
+        Request storage r = _request(requestId);
+        if (r.status != Status.Selecting) revert OracleWrongStatus(requestId, r.status);
+        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
+        bytes32 randomness = randomnessRequestId(requestId);
+        if (!_beacon.getRequest(randomness).fulfilled) revert OracleRandomnessPending(requestId, randomness);
+        (ModelRegistry.VersionStatus status,) = _registry.versionState(r.modelId, r.version);
+        if (status == ModelRegistry.VersionStatus.Revoked) {
+            _refund(requestId, r, "version revoked");
+            return;
+        }
+        address[] storage candidates = _servers[r.modelId][r.version];
+        uint256[] memory weights = new uint256[](candidates.length);
+        uint256 eligible = 0;
+        uint256 minStake = _minProviderStake;
+        for (uint256 i = 0; i < candidates.length; ++i) {
+            uint256 stake = _vault.stakeOf(candidates[i]);
+            if (stake >= minStake && stake > 0) {
+                weights[i] = stake;
+                ++eligible;
+            }
+        }
+        if (eligible < r.quorum) {
+            _refund(requestId, r, "too few staked providers");
+            return;
+        }
+        uint256 size = eligible < r.redundancy ? eligible : r.redundancy;
+        uint256[] memory chosen =
+            WeightedSelection.select(keccak256(abi.encode(_beacon.randomnessOf(randomness), "providers")), weights, size);
+        address[] memory drawn = new address[](size);
+        address[] storage selected = _selected[requestId];
+        for (uint256 i = 0; i < size; ++i) {
+            drawn[i] = candidates[chosen[i]];
+            selected.push(drawn[i]);
+            _isSelected[requestId][drawn[i]] = true;
+        }
+        r.status = Status.Open;
+        emit ProvidersSelected(requestId, drawn);
+    }
+
+    /**
+     * @dev Settles request `requestId` with `result` and the providers' signed `answers`.
+     * Anyone may submit it: the gateway, or any provider if the gateway does not.
+     *
+     * Requirements:
+     * - the request is open, before its deadline, and its version not revoked;
+     * - at least `quorum` answers, from distinct selected providers in ascending order, each
+     *   signed (EIP-712) by the provider's owner key or a live `veriKey` delegate;
+     * - `result` is the aggregate of the signed values and at least `quorum` answers agree.
+     *
+     * Emits {AnswerRecorded} per answer, {InferenceFulfilled}, and {ReviewRequested} when
+     * the result reaches the model's threshold or the vote is split.
+     */
+    function fulfil(uint256 requestId, int256 result, Answer[] calldata answers) external nonReentrant {
+        Request storage r = _request(requestId);
+        if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
+        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
+        if (answers.length < r.quorum) revert OracleTooFewAnswers(requestId, answers.length, r.quorum);
+        (ModelRegistry.VersionStatus status,) = _registry.versionState(r.modelId, r.version);
+        if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(r.modelId, r.version);
+
+        int256[] memory values = _checkAnswers(requestId, r, answers);
+        int256 computed = r.mode == Mode.Median ? _lowerMedian(values) : _plurality(values);
+        if (computed != result) revert OracleResultMismatch(requestId, result, computed);
+
+        (uint256 agreeing, bytes32 outputHash) = _record(requestId, r, result, answers);
+        if (agreeing < r.quorum) revert OracleNoAgreement(requestId, agreeing, r.quorum);
+        r.status = Status.Fulfilled;
+        r.result = result;
+        r.outputHash = outputHash;
+        emit InferenceFulfilled(requestId, result, outputHash, agreeing, msg.sender);
+        _pay(r, answers, result, agreeing);
+        _maybeReview(requestId, r, result, answers.length - agreeing, answers.length);
+    }
+
+    /**
+     * @dev Returns the fee of a request that was not fulfilled by its deadline. Anyone may
+     * call it; the fee goes to the requester.
+     *
+     * Emits {RequestRefunded}.
+     */
+    function refund(uint256 requestId) external nonReentrant {
+        Request storage r = _request(requestId);
+        if (r.status != Status.Selecting && r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
+        if (block.number <= r.deadline) revert OracleDeadlineNotPassed(requestId, r.deadline);
+        _refund(requestId, r, "expired");
+    }
+
+    // --- governance --------------------------------------------------------------------
+
+    /**
+     * @dev Makes results of model `modelId` at or above `threshold` emit {ReviewRequested}.
+     *
+     * Requirements: the caller has `GOVERNANCE_ROLE` (the timelock).
+     *
+     * Emits {ReviewThresholdSet}.
+     */
+    function setReviewThreshold(bytes32 modelId, bool enabled, int256 threshold) external onlyRole(GOVERNANCE_ROLE) {
+        _reviews[modelId] = ReviewThreshold(enabled, threshold);
+        emit ReviewThresholdSet(modelId, enabled, threshold);
+    }
+
+    /**
+     * @dev Sets the least stake a provider needs to be drawn.
+     *
+     * Requirements: the caller has `GOVERNANCE_ROLE`.
+     *
+     * Emits {MinProviderStakeSet}.
+     */
+    function setMinProviderStake(uint256 amount) external onlyRole(GOVERNANCE_ROLE) {
+        _minProviderStake = amount;
+        emit MinProviderStakeSet(amount);
+    }
+
+    // --- internals ---------------------------------------------------------------------
+
+    function _request(uint256 requestId) private view returns (Request storage r) {
+        r = _requests[requestId];
+        if (r.status == Status.None) revert OracleUnknownRequest(requestId);
+    }
+
+    function _purpose(uint256 requestId) private pure returns (bytes32) {
+        return keccak256(abi.encode("inference", requestId));
+    }
+
+    function _requireActor(address provider) private view {
+        if (!_registry.isActor(provider, msg.sender)) revert OracleNotActor(provider, msg.sender);
+    }
+
+    function _checkInput(RequestInput calldata input) private pure {
+        if (input.inputHash == bytes32(0)) revert OracleInvalidRequest("inputHash");
+        if (input.inputCid.length == 0) revert OracleInvalidRequest("inputCid");
+        if (input.redundancy == 0 || input.redundancy > MAX_REDUNDANCY) revert OracleInvalidRequest("redundancy");
+        if (input.quorum == 0 || input.quorum > input.redundancy || 2 * uint256(input.quorum) <= input.redundancy) {
+            revert OracleInvalidRequest("quorum");
+        }
+        if (input.deadlineBlocks == 0 || input.deadlineBlocks > MAX_DEADLINE_BLOCKS) {
+            revert OracleInvalidRequest("deadlineBlocks");
+        }
+        if (input.fee > type(uint128).max) revert OracleInvalidRequest("fee");
+    }
+
+    /// @dev Checks order, selection and signatures; returns the signed values.
+    function _checkAnswers(uint256 requestId, Request storage r, Answer[] calldata answers)
+        private
+        view
+        returns (int256[] memory values)
+    {
+        values = new int256[](answers.length);
+        bytes32 modelHash = r.modelHash;
+        bytes32 inputHash = r.inputHash;
+        address previous = address(0);
+        for (uint256 i = 0; i < answers.length; ++i) {
+            Answer calldata answer = answers[i];
+            if (answer.provider <= previous) revert OracleProvidersNotAscending(requestId, answer.provider);
+            previous = answer.provider;
+            if (!_isSelected[requestId][answer.provider]) revert OracleProviderNotSelected(requestId, answer.provider);
+            bytes32 digest = _hashTypedDataV4(
+                keccak256(abi.encode(ANSWER_TYPEHASH, requestId, modelHash, inputHash, answer.outputHash, answer.value))
+            );
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, answer.signature);
+            if (err != ECDSA.RecoverError.NoError || !_registry.isSigner(answer.provider, signer)) {
+                revert OracleInvalidSignature(requestId, answer.provider, signer);
+            }
+            values[i] = answer.value;
+        }
+    }
+
+    /// @dev Records each answer's deviation; returns how many agree and the result's output hash.
+    function _record(uint256 requestId, Request storage r, int256 result, Answer[] calldata answers)
+        private
+        returns (uint256 agreeing, bytes32 outputHash)
+    {
+        uint256 tolerance = r.mode == Mode.Median ? r.tolerance : 0;
+        for (uint256 i = 0; i < answers.length; ++i) {
+            Answer calldata answer = answers[i];
+            uint256 deviation = _distance(answer.value, result);
+            bool agreed = deviation <= tolerance;
+            if (agreed) {
+                ++agreeing;
+                if (outputHash == bytes32(0) && answer.value == result) outputHash = answer.outputHash;
+            }
+            ProviderStats storage stats = _stats[answer.provider];
+            stats.answered += 1;
+            if (!agreed) stats.deviated += 1;
+            stats.lastRequest = uint64(requestId);
+            emit AnswerRecorded(requestId, answer.provider, answer.value, answer.outputHash, deviation, agreed);
+        }
+    }
+
+    /// @dev Splits the fee among the agreeing signers; the first takes the rounding remainder.
+    function _pay(Request storage r, Answer[] calldata answers, int256 result, uint256 agreeing) private {
+        uint256 fee = r.fee;
+        if (fee == 0) return;
+        uint256 share = fee / agreeing;
+        uint256 remainder = fee - share * agreeing;
+        uint256 tolerance = r.mode == Mode.Median ? r.tolerance : 0;
+        for (uint256 i = 0; i < answers.length; ++i) {
+            if (_distance(answers[i].value, result) > tolerance) continue;
+            _stats[answers[i].provider].fees += uint128(share + remainder);
+            remainder = 0;
+        }
+    }
+
+    function _maybeReview(uint256 requestId, Request storage r, int256 result, uint256 dissent, uint256 total) private {
+        ReviewThreshold storage review = _reviews[r.modelId];
+        if (review.enabled && result >= review.threshold) {
+            emit ReviewRequested(requestId, r.modelId, r.version, "threshold", result);
+        }
+        if (3 * dissent >= total && dissent > 0) {
+            emit ReviewRequested(requestId, r.modelId, r.version, "split vote", result);
+        }
+    }
+
+    function _refund(uint256 requestId, Request storage r, string memory reason) private {
+        r.status = Status.Refunded;
+        uint256 fee = r.fee;
+        emit RequestRefunded(requestId, r.requester, fee, reason);
+        if (fee > 0) _token.safeTransfer(r.requester, fee);
+    }
+
+    /// @dev |a - b|, exact for any two int256 (a signed difference could overflow).
+    function _distance(int256 a, int256 b) private pure returns (uint256) {
+        // unchecked: the true difference of two int256 lies in [0, 2^256 - 1], and two's
+        // complement subtraction modulo 2^256 yields exactly it.
+        unchecked {
+            return a >= b ? uint256(a) - uint256(b) : uint256(b) - uint256(a);
+        }
+    }
+
+    /// @dev The lower median: element `(n - 1) / 2` after an insertion sort (n <= 16).
+    function _lowerMedian(int256[] memory values) private pure returns (int256) {
+        for (uint256 i = 1; i < values.length; ++i) {
+            int256 v = values[i];
+            uint256 j = i;
+            while (j > 0 && values[j - 1] > v) {
+                values[j] = values[j - 1];
+                --j;
+            }
+            values[j] = v;
+        }
+        return values[(values.length - 1) / 2];
+    }
+
+    /// @dev The most frequent value; a tie goes to the smaller value.
+    function _plurality(int256[] memory values) private pure returns (int256 best) {
+        uint256 bestCount = 0;
+        for (uint256 i = 0; i < values.length; ++i) {
+            uint256 count = 0;
+            for (uint256 j = 0; j < values.length; ++j) {
+                if (values[j] == values[i]) ++count;
+            }
+            if (count > bestCount || (count == bestCount && values[i] < best)) {
+                best = values[i];
+                bestCount = count;
+            }
+        }
+    }
+}

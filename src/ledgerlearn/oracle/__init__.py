@@ -1,0 +1,55 @@
+"""Verifiable inference: providers, requests, signed answers, quorum reports.
+
+A request on the InferenceOracle names a registered model version, an input by sha256 and
+CID, a redundancy ``k`` and an aggregation mode; the randomness beacon draws ``k`` staked
+providers serving that version; each signs its answer (EIP-712, bound to chain, contract,
+request, model and input); one report carrying a quorum of agreeing signatures settles the
+request in one transaction, pays the agreeing signers and records every deviation.
+
+Trust assumption: providers may be Byzantine and an honest quorum of the drawn providers is
+assumed; reporters (gateway, any provider) are not trusted, the contract checks everything.
+"""
+
+from ledgerlearn.oracle._answers import (
+    ANSWER_TYPES,
+    VALUE_SCALE,
+    Mode,
+    SignedAnswer,
+    aggregate,
+    agreement,
+    answer_digest,
+    answer_domain,
+    decode_value,
+    encode_value,
+    recover_answer_signer,
+    sign_answer,
+)
+from ledgerlearn.oracle._client import (
+    STATUSES,
+    OracleClient,
+    Report,
+    RequestSpec,
+    RequestView,
+    build_report,
+)
+
+__all__ = [
+    "ANSWER_TYPES",
+    "STATUSES",
+    "VALUE_SCALE",
+    "Mode",
+    "OracleClient",
+    "Report",
+    "RequestSpec",
+    "RequestView",
+    "SignedAnswer",
+    "aggregate",
+    "agreement",
+    "answer_digest",
+    "answer_domain",
+    "build_report",
+    "decode_value",
+    "encode_value",
+    "recover_answer_signer",
+    "sign_answer",
+]

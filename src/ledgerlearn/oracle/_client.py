@@ -1,0 +1,269 @@
+"""Client for the InferenceOracle: serving declarations, requests, draws, reports, fees.
+
+Typed wrappers over the contract's functions and views, and :func:`build_report`, which
+turns a set of signed answers into the report the contract accepts (or says why none can
+be built).
+
+Trust assumption: the chain's consensus; the contract re-checks everything a report claims.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from ledgerlearn.exceptions import ReportError
+from ledgerlearn.identity import Eip712Domain, Secp256k1Key
+from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events
+from ledgerlearn.oracle._answers import (
+    Mode,
+    SignedAnswer,
+    aggregate,
+    agreement,
+    answer_domain,
+)
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import parse_cid
+
+__all__ = ["STATUSES", "OracleClient", "Report", "RequestSpec", "RequestView", "build_report"]
+
+STATUSES = ("none", "selecting", "open", "fulfilled", "refunded")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """What a requester asks (``InferenceOracle.RequestInput``).
+
+    ``version`` 0 asks for the version ``channel`` points at when the request is made.
+    """
+
+    model: str
+    input_sha256: bytes
+    input_cid: str
+    channel: str = "production"
+    version: int = 0
+    redundancy: int = 5
+    quorum: int = 3
+    mode: Mode = Mode.MAJORITY
+    tolerance: int = 0
+    deadline_blocks: int = 100
+    fee: int = 0
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """ABI tuple."""
+        return (
+            ModelRegistryClient.model_id(self.model),
+            self.channel,
+            self.version,
+            self.input_sha256,
+            parse_cid(self.input_cid).binary,
+            self.redundancy,
+            self.quorum,
+            int(self.mode),
+            self.tolerance,
+            self.deadline_blocks,
+            self.fee,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """A request as the contract holds it."""
+
+    request_id: int
+    requester: str
+    status: str
+    mode: Mode
+    redundancy: int
+    quorum: int
+    deadline: int
+    model_id: bytes
+    version: int
+    model_hash: bytes
+    input_hash: bytes
+    tolerance: int
+    fee: int
+    result: int
+    output_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A fulfilment: the result and the answers that carry it, providers in ascending order."""
+
+    request_id: int
+    result: int
+    answers: tuple[SignedAnswer, ...]
+    agreeing: tuple[str, ...] = field(default=())
+
+    def to_args(self) -> tuple[int, int, list[tuple[str, bytes, int, bytes]]]:
+        """Arguments of ``fulfil``."""
+        return self.request_id, self.result, [a.to_tuple() for a in self.answers]
+
+
+def build_report(
+    request: RequestView, answers: Sequence[SignedAnswer], *, max_answers: int | None = None
+) -> Report:
+    """Build the report the contract accepts from ``answers`` (duplicates dropped).
+
+    Every answer is included (so every deviation is recorded), sorted by provider address.
+
+    Raises
+    ------
+    ReportError
+        With fewer answers than the quorum, or when fewer than ``quorum`` agree with the
+        aggregate.
+    """
+    unique = {to_checksum_address(a.provider).lower(): a for a in answers}
+    ordered = tuple(unique[k] for k in sorted(unique))[: max_answers or None]
+    if len(ordered) < request.quorum:
+        raise ReportError(
+            f"request {request.request_id}: {len(ordered)} answers, quorum is {request.quorum}; "
+            "wait for more providers or let the request expire and be refunded"
+        )
+    values = [a.value for a in ordered]
+    result = aggregate(request.mode, values)
+    agree = agreement(request.mode, values, result, request.tolerance)
+    if sum(agree) < request.quorum:
+        raise ReportError(
+            f"request {request.request_id}: only {sum(agree)} of {len(ordered)} answers agree "
+            f"on {result}; quorum is {request.quorum}"
+        )
+    agreeing = tuple(a.provider for a, ok in zip(ordered, agree, strict=True) if ok)
+    return Report(request.request_id, result, ordered, agreeing)
+
+
+class OracleClient:
+    """Typed access to a deployment's InferenceOracle.
+
+    Parameters
+    ----------
+    chain
+        The connected chain.
+    deployment
+        The deployment manifest (InferenceOracle, StakeVault, LedgerToken, ModelRegistry).
+    """
+
+    def __init__(self, chain: Chain, deployment: DeploymentManifest) -> None:
+        self.chain = chain
+        self.deployment = deployment
+        self.oracle: Contract = chain.contract(
+            "InferenceOracle", deployment.get_address("InferenceOracle")
+        )
+        self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
+        self.start_block = deployment.contracts["InferenceOracle"].block
+        self.gas: Counter[str] = Counter()
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """Return the EIP-712 domain providers sign answers in."""
+        return answer_domain(self.chain.chain_id, self.oracle.address)
+
+    def _transact(self, key: Secp256k1Key, function: Any) -> TxReceipt:
+        receipt = self.chain.sender(key).transact(function)
+        self.gas[function.fn_name] = int(receipt["gasUsed"])
+        return receipt
+
+    # --- providers ---------------------------------------------------------------------
+
+    def serve(self, key: Secp256k1Key, model: str, version: int, *, provider: str = "") -> None:
+        """Declare that identity ``provider`` (default: ``key``'s) serves ``model@version``."""
+        who = to_checksum_address(provider or key.address)
+        model_id = ModelRegistryClient.model_id(model)
+        self._transact(key, self.oracle.functions.serve(who, model_id, version))
+
+    def unserve(self, key: Secp256k1Key, model: str, version: int, *, provider: str = "") -> None:
+        """Withdraw a serving declaration (anyone may drop one for a revoked version)."""
+        who = to_checksum_address(provider or key.address)
+        model_id = ModelRegistryClient.model_id(model)
+        self._transact(key, self.oracle.functions.unserve(who, model_id, version))
+
+    def providers_of(self, model: str, version: int) -> list[str]:
+        """Return the identities that declared they serve ``model@version``."""
+        model_id = ModelRegistryClient.model_id(model)
+        return list(self.chain.call(self.oracle.functions.providersOf(model_id, version)))
+
+    def stats_of(self, provider: str) -> dict[str, int]:
+        """Return a provider's unpaid fees, answers, deviations and last request."""
+        fees, answered, deviated, last = self.chain.call(
+            self.oracle.functions.statsOf(to_checksum_address(provider))
+        )
+        return {
+            "fees": int(fees),
+            "answered": int(answered),
+            "deviated": int(deviated),
+            "lastRequest": int(last),
+        }
+
+    def withdraw_fees(self, key: Secp256k1Key, *, provider: str = "", to: str = "") -> int:
+        """Pay a provider's fees to ``to`` (default: the caller); return the amount."""
+        who = to_checksum_address(provider or key.address)
+        receipt = self._transact(
+            key, self.oracle.functions.withdrawFees(who, to_checksum_address(to or key.address))
+        )
+        return int(receipt_events(self.oracle.events.FeesWithdrawn, receipt)[0]["args"]["amount"])
+
+    # --- requests ----------------------------------------------------------------------
+
+    def request(self, key: Secp256k1Key, spec: RequestSpec) -> int:
+        """Approve the fee, make the request and return its id."""
+        if spec.fee:
+            self._transact(key, self.token.functions.approve(self.oracle.address, spec.fee))
+        receipt = self._transact(key, self.oracle.functions.request(spec.to_tuple()))
+        event = receipt_events(self.oracle.events.InferenceRequested, receipt)[0]
+        return int(event["args"]["requestId"])
+
+    def randomness_request_id(self, request_id: int) -> bytes:
+        """Return the beacon request that draws ``request_id``'s providers."""
+        return bytes(self.chain.call(self.oracle.functions.randomnessRequestId(request_id)))
+
+    def select(self, key: Secp256k1Key, request_id: int) -> list[str]:
+        """Draw the providers once the beacon fulfilled; return them (empty if refunded)."""
+        receipt = self._transact(key, self.oracle.functions.selectProviders(request_id))
+        events = receipt_events(self.oracle.events.ProvidersSelected, receipt)
+        return list(events[0]["args"]["providers"]) if events else []
+
+    def selected(self, request_id: int) -> list[str]:
+        """Return the providers drawn for ``request_id``."""
+        return list(self.chain.call(self.oracle.functions.selectedProviders(request_id)))
+
+    def get_request(self, request_id: int) -> RequestView:
+        """Return the request's state (the contract raises ``OracleUnknownRequest`` if none)."""
+        raw = self.chain.call(self.oracle.functions.getRequest(request_id))
+        return RequestView(
+            request_id=request_id,
+            requester=str(raw[0]),
+            status=STATUSES[int(raw[1])],
+            mode=Mode(int(raw[2])),
+            redundancy=int(raw[3]),
+            quorum=int(raw[4]),
+            deadline=int(raw[5]),
+            model_id=bytes(raw[6]),
+            version=int(raw[7]),
+            model_hash=bytes(raw[8]),
+            input_hash=bytes(raw[9]),
+            tolerance=int(raw[10]),
+            fee=int(raw[11]),
+            result=int(raw[12]),
+            output_hash=bytes(raw[13]),
+        )
+
+    def fulfil(self, key: Secp256k1Key, report: Report) -> TxReceipt:
+        """Submit ``report``; return the receipt."""
+        return self._transact(key, self.oracle.functions.fulfil(*report.to_args()))
+
+    def refund(self, key: Secp256k1Key, request_id: int) -> int:
+        """Refund an expired request to its requester; return the fee."""
+        receipt = self._transact(key, self.oracle.functions.refund(request_id))
+        return int(receipt_events(self.oracle.events.RequestRefunded, receipt)[0]["args"]["fee"])
+
+    def events(self, name: str, **filters: Any) -> list[Any]:
+        """Every ``name`` event of the oracle since it was deployed, filtered by indexed args."""
+        event = getattr(self.oracle.events, name)
+        return list(event().get_logs(from_block=self.start_block, argument_filters=filters))
