@@ -6,7 +6,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ModelRegistry} from "../registry/ModelRegistry.sol";
 import {RandomnessBeacon} from "../randomness/RandomnessBeacon.sol";
 import {WeightedSelection} from "../randomness/WeightedSelection.sol";
@@ -41,8 +42,10 @@ import {StakeVault} from "../staking/StakeVault.sol";
  * provider after a timeout) is not trusted: every signature, the draw and the aggregate are
  * checked here.
  */
-contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
+contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
 
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
     bytes32 public constant ANSWER_TYPEHASH = keccak256(
@@ -79,6 +82,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         uint256 fee;
     }
 
+    /// @dev Laid out so that fulfilment reads six slots and writes two already non-zero ones.
     struct Request {
         address requester;
         Status status;
@@ -87,13 +91,13 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         uint8 quorum;
         uint64 deadline;
         bytes32 modelId;
-        uint256 version;
         bytes32 modelHash;
         bytes32 inputHash;
-        uint256 tolerance;
-        uint256 fee;
-        int256 result;
-        bytes32 outputHash;
+        uint64 version;
+        uint128 tolerance;
+        uint128 fee;
+        int128 result;
+        bytes32 selection;
     }
 
     /// @dev One provider's signed answer, as carried in a report.
@@ -125,8 +129,6 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
 
     uint256 private _requestCount;
     mapping(uint256 requestId => Request) private _requests;
-    mapping(uint256 requestId => address[] providers) private _selected;
-    mapping(uint256 requestId => mapping(address provider => bool)) private _isSelected;
     mapping(bytes32 modelId => mapping(uint256 version => address[] providers)) private _servers;
     mapping(bytes32 modelId => mapping(uint256 version => mapping(address provider => uint256 indexPlusOne)))
         private _serverIndex;
@@ -169,6 +171,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
     error OracleTooFewAnswers(uint256 requestId, uint256 answers, uint256 quorum);
     error OracleProvidersNotAscending(uint256 requestId, address provider);
     error OracleProviderNotSelected(uint256 requestId, address provider);
+    error OracleSelectionMismatch(uint256 requestId);
     error OracleInvalidSignature(uint256 requestId, address provider, address signer);
     error OracleResultMismatch(uint256 requestId, int256 reported, int256 computed);
     error OracleNoAgreement(uint256 requestId, uint256 agreeing, uint256 quorum);
@@ -208,9 +211,9 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         return _request(requestId);
     }
 
-    /// @dev The providers drawn for `requestId` (empty until {selectProviders}).
-    function selectedProviders(uint256 requestId) external view returns (address[] memory) {
-        return _selected[requestId];
+    /// @dev The commitment to a draw: keccak256 of the drawn addresses, each padded to 32 bytes.
+    function selectionOf(address[] calldata providers) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked(providers));
     }
 
     /// @dev The providers that declared they serve `version` of model `modelId`.
@@ -338,11 +341,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         r.quorum = input.quorum;
         r.deadline = uint64(block.number) + input.deadlineBlocks;
         r.modelId = input.modelId;
-        r.version = version;
+        r.version = version.toUint64();
         r.modelHash = modelHash;
         r.inputHash = input.inputHash;
-        r.tolerance = input.tolerance;
-        r.fee = input.fee;
+        r.tolerance = uint128(input.tolerance); // both bounded by _checkInput
+        r.fee = uint128(input.fee);
         emit InferenceRequested(requestId, msg.sender, input.modelId, version, input.inputHash, input.inputCid, r.deadline);
         if (input.fee > 0) _token.safeTransferFrom(msg.sender, address(this), input.fee);
         _beacon.requestRandomness(_purpose(requestId));
@@ -363,7 +366,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
         bytes32 randomness = randomnessRequestId(requestId);
         if (!_beacon.getRequest(randomness).fulfilled) revert OracleRandomnessPending(requestId, randomness);
-        (ModelRegistry.VersionStatus status,) = _registry.versionState(r.modelId, r.version);
+        ModelRegistry.VersionStatus status = _registry.versionStatus(r.modelId, r.version);
         if (status == ModelRegistry.VersionStatus.Revoked) {
             _refund(requestId, r, "version revoked");
             return;
@@ -387,22 +390,23 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         uint256[] memory chosen =
             WeightedSelection.select(keccak256(abi.encode(_beacon.randomnessOf(randomness), "providers")), weights, size);
         address[] memory drawn = new address[](size);
-        address[] storage selected = _selected[requestId];
         for (uint256 i = 0; i < size; ++i) {
             drawn[i] = candidates[chosen[i]];
-            selected.push(drawn[i]);
-            _isSelected[requestId][drawn[i]] = true;
         }
+        r.selection = keccak256(abi.encodePacked(drawn));
         r.status = Status.Open;
         emit ProvidersSelected(requestId, drawn);
     }
 
     /**
      * @dev Settles request `requestId` with `result` and the providers' signed `answers`.
-     * Anyone may submit it: the gateway, or any provider if the gateway does not.
+     * `selected` repeats the drawn providers (as in {ProvidersSelected}); the contract keeps
+     * only their hash. Anyone may submit it: the gateway, or any provider if the gateway
+     * does not.
      *
      * Requirements:
      * - the request is open, before its deadline, and its version not revoked;
+     * - `selected` is the draw; `result` fits in int128;
      * - at least `quorum` answers, from distinct selected providers in ascending order, each
      *   signed (EIP-712) by the provider's owner key or a live `veriKey` delegate;
      * - `result` is the aggregate of the signed values and at least `quorum` answers agree.
@@ -410,23 +414,26 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
      * Emits {AnswerRecorded} per answer, {InferenceFulfilled}, and {ReviewRequested} when
      * the result reaches the model's threshold or the vote is split.
      */
-    function fulfil(uint256 requestId, int256 result, Answer[] calldata answers) external nonReentrant {
+    function fulfil(uint256 requestId, int256 result, address[] calldata selected, Answer[] calldata answers)
+        external
+        nonReentrant
+    {
         Request storage r = _request(requestId);
         if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
         if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
         if (answers.length < r.quorum) revert OracleTooFewAnswers(requestId, answers.length, r.quorum);
-        (ModelRegistry.VersionStatus status,) = _registry.versionState(r.modelId, r.version);
+        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
+        ModelRegistry.VersionStatus status = _registry.versionStatus(r.modelId, r.version);
         if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(r.modelId, r.version);
 
-        int256[] memory values = _checkAnswers(requestId, r, answers);
+        int256[] memory values = _checkAnswers(requestId, r, selected, answers);
         int256 computed = r.mode == Mode.Median ? _lowerMedian(values) : _plurality(values);
         if (computed != result) revert OracleResultMismatch(requestId, result, computed);
 
         (uint256 agreeing, bytes32 outputHash) = _record(requestId, r, result, answers);
         if (agreeing < r.quorum) revert OracleNoAgreement(requestId, agreeing, r.quorum);
         r.status = Status.Fulfilled;
-        r.result = result;
-        r.outputHash = outputHash;
+        r.result = result.toInt128();
         emit InferenceFulfilled(requestId, result, outputHash, agreeing, msg.sender);
         _pay(r, answers, result, agreeing);
         _maybeReview(requestId, r, result, answers.length - agreeing, answers.length);
@@ -497,14 +504,16 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
             revert OracleInvalidRequest("deadlineBlocks");
         }
         if (input.fee > type(uint128).max) revert OracleInvalidRequest("fee");
+        if (input.tolerance > type(uint128).max) revert OracleInvalidRequest("tolerance");
     }
 
     /// @dev Checks order, selection and signatures; returns the signed values.
-    function _checkAnswers(uint256 requestId, Request storage r, Answer[] calldata answers)
-        private
-        view
-        returns (int256[] memory values)
-    {
+    function _checkAnswers(
+        uint256 requestId,
+        Request storage r,
+        address[] calldata selected,
+        Answer[] calldata answers
+    ) private view returns (int256[] memory values) {
         values = new int256[](answers.length);
         bytes32 modelHash = r.modelHash;
         bytes32 inputHash = r.inputHash;
@@ -513,7 +522,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
             Answer calldata answer = answers[i];
             if (answer.provider <= previous) revert OracleProvidersNotAscending(requestId, answer.provider);
             previous = answer.provider;
-            if (!_isSelected[requestId][answer.provider]) revert OracleProviderNotSelected(requestId, answer.provider);
+            if (!_contains(selected, answer.provider)) revert OracleProviderNotSelected(requestId, answer.provider);
             bytes32 digest = _hashTypedDataV4(
                 keccak256(abi.encode(ANSWER_TYPEHASH, requestId, modelHash, inputHash, answer.outputHash, answer.value))
             );
@@ -576,6 +585,13 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuard {
         uint256 fee = r.fee;
         emit RequestRefunded(requestId, r.requester, fee, reason);
         if (fee > 0) _token.safeTransfer(r.requester, fee);
+    }
+
+    function _contains(address[] calldata list, address item) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i] == item) return true;
+        }
+        return false;
     }
 
     /// @dev |a - b|, exact for any two int256 (a signed difference could overflow).

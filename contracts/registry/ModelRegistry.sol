@@ -191,6 +191,11 @@ contract ModelRegistry is AccessControl, EIP712 {
         return (v.status, v.artifactSha256);
     }
 
+    /// @dev A version's status alone, `None` for a version that does not exist (one read).
+    function versionStatus(bytes32 id, uint256 version) external view returns (VersionStatus) {
+        return _versions[id][version].status;
+    }
+
     /// @dev The version `channel` points at, 0 if none.
     function channelVersion(bytes32 id, string calldata channel) external view returns (uint256) {
         return _channels[id][keccak256(bytes(channel))];

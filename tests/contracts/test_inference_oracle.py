@@ -183,13 +183,14 @@ def test_a_quorum_report_settles_pays_the_agreeing_and_records_the_liar(env: Env
     assert request.status == "open" and request.version == 1
     liar = drawn[2]
     answers = [env.answer(k, request_id, 3 if k.address == liar.address else 7) for k in drawn]
-    report = build_report(request, answers)
+    report = build_report(request, env.oracle.selected(request_id), answers)
     assert report.result == 7 and len(report.agreeing) == 4
     receipt = env.oracle.fulfil(env.outsider, report)  # any reporter will do
     assert env.oracle.gas["fulfil"] == int(receipt["gasUsed"])
     done = env.oracle.get_request(request_id)
     assert (done.status, done.result) == ("fulfilled", 7)
-    assert done.output_hash == hashlib.sha256(b"7").digest()
+    (fulfilled,) = env.oracle.events("InferenceFulfilled", requestId=request_id)
+    assert bytes(fulfilled["args"]["outputHash"]) == hashlib.sha256(b"7").digest()
     recorded = {
         e["args"]["provider"]: (e["args"]["agreed"], int(e["args"]["deviation"]))
         for e in env.oracle.events("AnswerRecorded", requestId=request_id)
@@ -216,7 +217,9 @@ def test_median_with_tolerance_and_an_offline_provider(env: Env) -> None:
     request_id, drawn = env.drawn(env.spec(mode=Mode.MEDIAN, tolerance=2))
     values = [100, 101, 5_000, 99]  # the fifth provider is offline
     answers = [env.answer(k, request_id, v) for k, v in zip(drawn, values, strict=False)]
-    report = build_report(env.oracle.get_request(request_id), answers)
+    report = build_report(
+        env.oracle.get_request(request_id), env.oracle.selected(request_id), answers
+    )
     assert report.result == aggregate(Mode.MEDIAN, values) == 100
     env.oracle.fulfil(env.client, report)
     deviations = sorted(int(e["args"]["deviation"]) for e in env.oracle.events("AnswerRecorded"))
@@ -228,11 +231,14 @@ def test_bad_reports_are_refused(env: Env) -> None:
     other_id, _ = env.drawn(env.spec())
     request = env.oracle.get_request(request_id)
     good = [env.answer(k, request_id, 7) for k in drawn]
+    selected = env.oracle.selected(request_id)
 
     def fulfil(result: int, answers: list[SignedAnswer]) -> None:
         ordered = sorted(answers, key=lambda a: a.provider.lower())
         env.chain.sender(env.client).transact(
-            env.oracle.oracle.functions.fulfil(request_id, result, [a.to_tuple() for a in ordered])
+            env.oracle.oracle.functions.fulfil(
+                request_id, result, selected, [a.to_tuple() for a in ordered]
+            )
         )
 
     not_drawn = next(k for k in env.providers if k.address not in {d.address for d in drawn})
@@ -251,12 +257,24 @@ def test_bad_reports_are_refused(env: Env) -> None:
     with pytest.raises(revert_error_class("OracleProvidersNotAscending")):
         env.chain.sender(env.client).transact(
             env.oracle.oracle.functions.fulfil(
-                request_id, 7, [good[0].to_tuple(), good[0].to_tuple(), good[1].to_tuple()]
+                request_id,
+                7,
+                selected,
+                [good[0].to_tuple(), good[0].to_tuple(), good[1].to_tuple()],
+            )
+        )
+    report = build_report(request, selected, good)
+    with pytest.raises(ReportError, match="not its draw"):
+        build_report(request, selected[:4], good)
+    with pytest.raises(revert_error_class("OracleSelectionMismatch")):
+        env.chain.sender(env.client).transact(
+            env.oracle.oracle.functions.fulfil(
+                request_id, 7, selected[::-1], [a.to_tuple() for a in report.answers]
             )
         )
     split = [env.answer(k, request_id, v) for k, v in zip(drawn, [1, 1, 2, 2, 3], strict=True)]
     with pytest.raises(ReportError, match="only 2 of 5 answers agree"):
-        build_report(request, split)
+        build_report(request, env.oracle.selected(request_id), split)
     with pytest.raises(revert_error_class("OracleNoAgreement")):
         fulfil(1, split)
     assert env.oracle.get_request(request_id).status == "open"  # nothing settled
@@ -265,7 +283,9 @@ def test_bad_reports_are_refused(env: Env) -> None:
 def test_a_report_after_the_deadline_is_refused_and_the_fee_refunded(env: Env) -> None:
     request_id, drawn = env.drawn(env.spec(deadline_blocks=20))
     report = build_report(
-        env.oracle.get_request(request_id), [env.answer(k, request_id, 7) for k in drawn]
+        env.oracle.get_request(request_id),
+        env.oracle.selected(request_id),
+        [env.answer(k, request_id, 7) for k in drawn],
     )
     with pytest.raises(revert_error_class("OracleDeadlineNotPassed")):
         env.oracle.refund(env.outsider, request_id)
@@ -311,7 +331,10 @@ def test_threshold_and_split_votes_ask_for_review(env: Env) -> None:
     pass_proposal(env.governance, env.deployer, proposal)
     request_id, drawn = env.drawn(env.spec(deadline_blocks=60))
     answers = [env.answer(k, request_id, v) for k, v in zip(drawn, [9, 9, 9, 4, 4], strict=True)]
-    env.oracle.fulfil(env.client, build_report(env.oracle.get_request(request_id), answers))
+    env.oracle.fulfil(
+        env.client,
+        build_report(env.oracle.get_request(request_id), env.oracle.selected(request_id), answers),
+    )
     reasons = sorted(e["args"]["reason"] for e in env.oracle.events("ReviewRequested"))
     assert reasons == ["split vote", "threshold"]
 
@@ -336,7 +359,7 @@ def test_a_veri_key_delegate_signs_for_its_provider(env: Env) -> None:
         provider=identity.address,
     )
     answers = [delegated, *(env.answer(k, request_id, 7) for k in drawn[1:3])]
-    env.oracle.fulfil(env.client, build_report(request, answers))
+    env.oracle.fulfil(env.client, build_report(request, env.oracle.selected(request_id), answers))
     assert env.oracle.get_request(request_id).status == "fulfilled"
 
 

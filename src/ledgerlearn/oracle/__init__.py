@@ -31,6 +31,7 @@ from ledgerlearn.oracle._client import (
     RequestSpec,
     RequestView,
     build_report,
+    selection_hash,
 )
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "decode_value",
     "encode_value",
     "recover_answer_signer",
+    "selection_hash",
     "sign_answer",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.types import TxReceipt
 
@@ -31,7 +31,15 @@ from ledgerlearn.oracle._answers import (
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import parse_cid
 
-__all__ = ["STATUSES", "OracleClient", "Report", "RequestSpec", "RequestView", "build_report"]
+__all__ = [
+    "STATUSES",
+    "OracleClient",
+    "Report",
+    "RequestSpec",
+    "RequestView",
+    "build_report",
+    "selection_hash",
+]
 
 STATUSES = ("none", "selecting", "open", "fulfilled", "refunded")
 
@@ -84,35 +92,47 @@ class RequestView:
     quorum: int
     deadline: int
     model_id: bytes
-    version: int
     model_hash: bytes
     input_hash: bytes
+    version: int
     tolerance: int
     fee: int
     result: int
-    output_hash: bytes
+    selection: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A fulfilment: the result and the answers that carry it, providers in ascending order."""
+    """A fulfilment: the result, the draw, and the answers, providers in ascending order."""
 
     request_id: int
     result: int
+    selected: tuple[str, ...]
     answers: tuple[SignedAnswer, ...]
     agreeing: tuple[str, ...] = field(default=())
 
-    def to_args(self) -> tuple[int, int, list[tuple[str, bytes, int, bytes]]]:
+    def to_args(self) -> tuple[int, int, list[str], list[tuple[str, bytes, int, bytes]]]:
         """Arguments of ``fulfil``."""
-        return self.request_id, self.result, [a.to_tuple() for a in self.answers]
+        answers = [a.to_tuple() for a in self.answers]
+        return self.request_id, self.result, list(self.selected), answers
+
+
+def selection_hash(providers: Sequence[str]) -> bytes:
+    """Return the contract's commitment to a draw (``selectionOf``)."""
+    return keccak(b"".join(bytes(12) + bytes.fromhex(p[2:]) for p in providers))
 
 
 def build_report(
-    request: RequestView, answers: Sequence[SignedAnswer], *, max_answers: int | None = None
+    request: RequestView,
+    selected: Sequence[str],
+    answers: Sequence[SignedAnswer],
+    *,
+    max_answers: int | None = None,
 ) -> Report:
     """Build the report the contract accepts from ``answers`` (duplicates dropped).
 
     Every answer is included (so every deviation is recorded), sorted by provider address.
+    ``selected`` is the draw, in the order of the ``ProvidersSelected`` event.
 
     Raises
     ------
@@ -136,7 +156,13 @@ def build_report(
             f"on {result}; quorum is {request.quorum}"
         )
     agreeing = tuple(a.provider for a, ok in zip(ordered, agree, strict=True) if ok)
-    return Report(request.request_id, result, ordered, agreeing)
+    drawn = tuple(to_checksum_address(p) for p in selected)
+    if selection_hash(drawn) != request.selection:
+        raise ReportError(
+            f"request {request.request_id}: the providers given are not its draw; "
+            "read them from the ProvidersSelected event"
+        )
+    return Report(request.request_id, result, drawn, ordered, agreeing)
 
 
 class OracleClient:
@@ -230,8 +256,9 @@ class OracleClient:
         return list(events[0]["args"]["providers"]) if events else []
 
     def selected(self, request_id: int) -> list[str]:
-        """Return the providers drawn for ``request_id``."""
-        return list(self.chain.call(self.oracle.functions.selectedProviders(request_id)))
+        """Return the providers drawn for ``request_id`` (empty before the draw)."""
+        events = self.events("ProvidersSelected", requestId=request_id)
+        return list(events[0]["args"]["providers"]) if events else []
 
     def get_request(self, request_id: int) -> RequestView:
         """Return the request's state (the contract raises ``OracleUnknownRequest`` if none)."""
@@ -245,13 +272,13 @@ class OracleClient:
             quorum=int(raw[4]),
             deadline=int(raw[5]),
             model_id=bytes(raw[6]),
-            version=int(raw[7]),
-            model_hash=bytes(raw[8]),
-            input_hash=bytes(raw[9]),
+            model_hash=bytes(raw[7]),
+            input_hash=bytes(raw[8]),
+            version=int(raw[9]),
             tolerance=int(raw[10]),
             fee=int(raw[11]),
             result=int(raw[12]),
-            output_hash=bytes(raw[13]),
+            selection=bytes(raw[13]),
         )
 
     def fulfil(self, key: Secp256k1Key, report: Report) -> TxReceipt:
