@@ -31,6 +31,7 @@ from ledgerlearn.cli._options import (
     RpcOption,
     StoreRootOption,
 )
+from ledgerlearn.cli._oracle import evidence_app
 from ledgerlearn.cli._output import Output, print_error
 from ledgerlearn.cli._registry import (
     ChainOptions,
@@ -77,6 +78,7 @@ app.add_typer(gov_app, name="gov")
 app.add_typer(stake_app, name="stake")
 app.add_typer(task_app, name="task")
 app.add_typer(node_app, name="node")
+app.add_typer(evidence_app, name="evidence")
 did_ethr_commands(did_app)
 
 
@@ -645,7 +647,10 @@ def main(argv: list[str] | None = None) -> int:
     as_json = "--json" in args
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="ledgerlearn", standalone_mode=False)
+        # Without standalone mode, click returns a typer.Exit's code instead of raising it.
+        returned = command.main(args=args, prog_name="ledgerlearn", standalone_mode=False)
+        if isinstance(returned, int) and returned:
+            return returned
     except LedgerLearnError as exc:
         if _state.debug:
             raise
