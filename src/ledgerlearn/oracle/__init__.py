@@ -24,6 +24,7 @@ from ledgerlearn.oracle._answers import (
     recover_answer_signer,
     sign_answer,
 )
+from ledgerlearn.oracle._api import provider_app
 from ledgerlearn.oracle._client import (
     STATUSES,
     OracleClient,
@@ -33,9 +34,26 @@ from ledgerlearn.oracle._client import (
     build_report,
     selection_hash,
 )
+from ledgerlearn.oracle._provider import (
+    MAX_INPUT_BYTES,
+    MAX_INPUT_ROWS,
+    LoadedModel,
+    Provider,
+    ProviderAnswer,
+    load_model,
+    parse_input,
+)
 
 __all__ = [
     "ANSWER_TYPES",
+    "MAX_INPUT_BYTES",
+    "MAX_INPUT_ROWS",
+    "LoadedModel",
+    "Provider",
+    "ProviderAnswer",
+    "load_model",
+    "parse_input",
+    "provider_app",
     "STATUSES",
     "VALUE_SCALE",
     "Mode",
