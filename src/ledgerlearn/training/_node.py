@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from ledgerlearn._atomic import atomic_write_bytes
-from ledgerlearn.exceptions import ContractRevertError, LedgerLearnError
+from ledgerlearn.exceptions import ContractRevertError, LedgerLearnError, TrainingError
 from ledgerlearn.identity import (
     EthrDidRegistry,
     EthrDidResolver,
@@ -335,7 +335,11 @@ class TrainingNode:
             raw = self.store.get(record.artifact_cid)
             sha, cid = bytes.fromhex(record.artifact_sha256), str(record.artifact_cid)
         else:
-            final = self.finalised()[round_number - 1]
+            final = self.finalised().get(round_number - 1)
+            if final is None:  # not expected since step() polls after reading the task
+                raise TrainingError(
+                    f"round {round_number - 1}'s result is not among this node's events yet"
+                )
             raw = self.store.get(final["aggregateCid"])
             sha, cid = bytes.fromhex(final["aggregateSha256"]), str(final["aggregateCid"])
         if hashlib.sha256(raw).digest() != sha:
@@ -411,11 +415,14 @@ class TrainingNode:
         """
         self.wake_block = None
         self.metrics.block.set(self.chain.block_number)
+        # Read the task before the events: every event behind the state read is then in
+        # the poll (read after, a round could finalise in between and its event be missed
+        # until the next step, while the task already says the next round).
+        task = self.client.task(self.task_id)
         self.cursor.poll(self._on_event)
         if not self._state.joined:
             self.setup()
             return True
-        task = self.client.task(self.task_id)
         self.metrics.round.set(task.round)
         if self.role == "trainer":
             return self._trainer_step(task)
