@@ -243,18 +243,22 @@ class Governance:
 
     # --- proposing -------------------------------------------------------------------------
 
-    def _propose(
-        self, proposer: Secp256k1Key, calls: list[tuple[Contract, bytes]], description: str
-    ) -> int:
+    def _propose(self, proposer: Secp256k1Key, calls: list[Any], description: str) -> int:
+        """Propose the bound contract ``calls`` (executed by the timelock, in order)."""
         description = f"{description}\n\n(proposed at block {self.chain.block_number})"
-        targets = [contract.address for contract, _ in calls]
+        targets = [call.address for call in calls]
         values = [0] * len(calls)
-        calldatas = [data for _, data in calls]
+        calldatas = [bytes.fromhex(call._encode_transaction_data()[2:]) for call in calls]
         receipt = self.chain.sender(proposer).transact(
             self.governor.functions.propose(targets, values, calldatas, description)
         )
         created = receipt_events(self.governor.events.ProposalCreated, receipt)
         return int(created[0]["args"]["proposalId"])
+
+    def _contract(self, name: str) -> Contract:
+        if name not in self._contracts:
+            raise GovernanceError(f"this deployment has no {name}; redeploy the protocol")
+        return self._contracts[name]
 
     def _report(self, evaluation_report: str | None) -> bytes:
         if not evaluation_report:
@@ -309,13 +313,11 @@ class Governance:
         """
         report = self._report(evaluation_report)
         self.models.get_version(model, version)  # raises ModelNotFoundError
-        data = self.registry.functions.moveChannel(
-            keccak(text=model), channel, version, report
-        )._encode_transaction_data()
+        call = self.registry.functions.moveChannel(keccak(text=model), channel, version, report)
         text = description or (
             f"Promote {model}@{version} to {channel}\n\nEvaluation report: {evaluation_report}"
         )
-        return self._propose(proposer, [(self.registry, bytes.fromhex(data[2:]))], text)
+        return self._propose(proposer, [call], text)
 
     def channel_moves(self, model: str, channel: str) -> list[dict[str, Any]]:
         """Return a channel's moves, oldest first.
@@ -396,14 +398,12 @@ class Governance:
             evaluation_report = cited[-1] if cited else None
         report = self._report(evaluation_report)
         self.models.get_version(model, target)
-        data = self.registry.functions.moveChannel(
-            keccak(text=model), channel, target, report
-        )._encode_transaction_data()
+        call = self.registry.functions.moveChannel(keccak(text=model), channel, target, report)
         text = description or (
             f"Roll back {model}@{channel} from version {current} to version {target}\n\n"
             f"Evaluation report: {evaluation_report}"
         )
-        return self._propose(proposer, [(self.registry, bytes.fromhex(data[2:]))], text)
+        return self._propose(proposer, [call], text)
 
     def propose_parameter_change(
         self,
@@ -441,13 +441,12 @@ class Governance:
                 f"unknown parameter {parameter!r}; choose one of {sorted(PARAMETERS)}"
             )
         contract_name, setter = PARAMETERS[parameter]
-        contract = self._contracts[contract_name]
+        contract = self._contract(contract_name)
         argument: int | str = (
             to_checksum_address(str(value)) if parameter == "proposal_guardian" else int(value)
         )
-        data = getattr(contract.functions, setter)(argument)._encode_transaction_data()
-        text = description or f"Set {parameter} to {value}"
-        return self._propose(proposer, [(contract, bytes.fromhex(data[2:]))], text)
+        call = getattr(contract.functions, setter)(argument)
+        return self._propose(proposer, [call], description or f"Set {parameter} to {value}")
 
     def propose_review_threshold(
         self,
@@ -476,19 +475,15 @@ class Governance:
         int
             The proposal id.
         """
-        if "InferenceOracle" not in self._contracts:
-            raise GovernanceError("this deployment has no InferenceOracle; redeploy the protocol")
-        oracle = self._contracts["InferenceOracle"]
-        call = oracle.functions.setReviewThreshold(
+        call = self._contract("InferenceOracle").functions.setReviewThreshold(
             ModelRegistryClient.model_id(model), threshold is not None, threshold or 0
         )
-        data = call._encode_transaction_data()
         text = description or (
             f"Review {model} results at or above {threshold}"
             if threshold is not None
             else f"Stop threshold reviews of {model}"
         )
-        return self._propose(proposer, [(oracle, bytes.fromhex(data[2:]))], text)
+        return self._propose(proposer, [call], text)
 
     # --- voting and execution --------------------------------------------------------------
 
