@@ -34,6 +34,14 @@ from ledgerlearn.oracle._client import (
     build_report,
     selection_hash,
 )
+from ledgerlearn.oracle._gather import (
+    SERVICE_TYPE,
+    Gathered,
+    gather_answers,
+    provider_endpoint,
+    publish_endpoint,
+    submit_report,
+)
 from ledgerlearn.oracle._provider import (
     MAX_INPUT_BYTES,
     MAX_INPUT_ROWS,
@@ -46,6 +54,12 @@ from ledgerlearn.oracle._provider import (
 
 __all__ = [
     "ANSWER_TYPES",
+    "SERVICE_TYPE",
+    "Gathered",
+    "gather_answers",
+    "provider_endpoint",
+    "publish_endpoint",
+    "submit_report",
     "MAX_INPUT_BYTES",
     "MAX_INPUT_ROWS",
     "LoadedModel",
