@@ -59,7 +59,9 @@ The tree::
     └── OracleError
         ├── InvalidInferenceInputError (ValueError) malformed, oversized or wrong-shape input
         ├── ReportError                       answers that cannot settle a request
-        └── EvidenceError                     an answer's evidence trail does not verify
+        ├── EvidenceError                     an answer's evidence trail does not verify
+        ├── AuthenticationError               a gateway request's DID signature fails (401)
+        └── RateLimitError                    an identity's rate or quota is spent (429)
 
 Elsewhere, beside the code that raises them:
 ``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a committee that
@@ -75,10 +77,12 @@ from typing import Any, ClassVar
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
+    "AuthenticationError",
     "EvidenceError",
     "InvalidInferenceInputError",
     "InvalidTaskSpecError",
     "OracleError",
+    "RateLimitError",
     "ReportError",
     "TaskStateError",
     "TrainingError",
@@ -416,3 +420,23 @@ class EvidenceError(OracleError):
     """An evidence trail does not verify: a hash or signature does not match the chain."""
 
     exit_code = ExitCode.EVIDENCE
+
+
+class AuthenticationError(OracleError):
+    """A gateway request's DID signature is missing or does not hold (HTTP 401)."""
+
+
+class RateLimitError(OracleError):
+    """An identity exceeded its request rate or quota (HTTP 429).
+
+    Parameters
+    ----------
+    message
+        What was exceeded.
+    retry_after
+        Seconds until the identity may send again.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

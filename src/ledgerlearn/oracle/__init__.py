@@ -25,6 +25,14 @@ from ledgerlearn.oracle._answers import (
     sign_answer,
 )
 from ledgerlearn.oracle._api import provider_app
+from ledgerlearn.oracle._auth import (
+    COVERED,
+    Quota,
+    RateLimiter,
+    RequestVerifier,
+    content_digest,
+    sign_request,
+)
 from ledgerlearn.oracle._client import (
     STATUSES,
     OracleClient,
@@ -54,6 +62,12 @@ from ledgerlearn.oracle._provider import (
 
 __all__ = [
     "ANSWER_TYPES",
+    "COVERED",
+    "Quota",
+    "RateLimiter",
+    "RequestVerifier",
+    "content_digest",
+    "sign_request",
     "SERVICE_TYPE",
     "Gathered",
     "gather_answers",
