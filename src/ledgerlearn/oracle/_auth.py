@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import re
 import secrets
 import threading
@@ -167,7 +168,8 @@ class RequestVerifier:
     max_lifetime: int = 300
     skew: int = 30
     clock: Callable[[], float] = time.time
-    _seen: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
+    _seen: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _expiry: list[tuple[int, str, str]] = field(default_factory=list, init=False)  # a heap
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
@@ -215,12 +217,13 @@ class RequestVerifier:
         signature = base64.b64decode(signature_found["value"])
         self._check_signature(keyid, alg, base, signature)
         with self._lock:
-            for seen, until in list(self._seen.items()):
-                if until <= now:
-                    del self._seen[seen]
+            while self._expiry and self._expiry[0][0] <= now:  # expired signatures fail anyway
+                _, old_did, old_nonce = heapq.heappop(self._expiry)
+                self._seen.discard((old_did, old_nonce))
             if (keyid, nonce) in self._seen:
                 raise AuthenticationError("replayed request: this nonce was already used")
-            self._seen[(keyid, nonce)] = expires
+            self._seen.add((keyid, nonce))
+            heapq.heappush(self._expiry, (expires, keyid, nonce))
         return keyid
 
     def _check_signature(self, did: str, alg: str, base: bytes, signature: bytes) -> None:

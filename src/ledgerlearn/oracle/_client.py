@@ -18,7 +18,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from ledgerlearn.exceptions import ReportError
+from ledgerlearn.exceptions import OracleError, ReportError
 from ledgerlearn.identity import Eip712Domain, Secp256k1Key
 from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events
 from ledgerlearn.oracle._answers import (
@@ -29,7 +29,7 @@ from ledgerlearn.oracle._answers import (
     answer_domain,
 )
 from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import parse_cid
+from ledgerlearn.storage import cid_from_binary, parse_cid
 
 __all__ = [
     "STATUSES",
@@ -185,6 +185,9 @@ class OracleClient:
         self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
         self.start_block = deployment.contracts["InferenceOracle"].block
         self.gas: Counter[str] = Counter()
+        # A request's draw and input never change once recorded: read each event once.
+        self._selected: dict[int, list[str]] = {}
+        self._input_cids: dict[int, str] = {}
 
     @property
     def domain(self) -> Eip712Domain:
@@ -257,8 +260,21 @@ class OracleClient:
 
     def selected(self, request_id: int) -> list[str]:
         """Return the providers drawn for ``request_id`` (empty before the draw)."""
-        events = self.events("ProvidersSelected", requestId=request_id)
-        return list(events[0]["args"]["providers"]) if events else []
+        if request_id not in self._selected:
+            events = self.events("ProvidersSelected", requestId=request_id)
+            if not events:
+                return []
+            self._selected[request_id] = list(events[0]["args"]["providers"])
+        return list(self._selected[request_id])
+
+    def input_cid(self, request_id: int) -> str:
+        """Return the CID of ``request_id``'s input, from its ``InferenceRequested`` event."""
+        if request_id not in self._input_cids:
+            events = self.events("InferenceRequested", requestId=request_id)
+            if not events:
+                raise OracleError(f"request {request_id} does not exist on this oracle")
+            self._input_cids[request_id] = cid_from_binary(bytes(events[0]["args"]["inputCid"]))
+        return self._input_cids[request_id]
 
     def get_request(self, request_id: int) -> RequestView:
         """Return the request's state (the contract raises ``OracleUnknownRequest`` if none)."""

@@ -33,7 +33,7 @@ from ledgerlearn.learning.models import MLP, weights_from_bytes
 from ledgerlearn.oracle._answers import Mode, SignedAnswer, encode_value, sign_answer
 from ledgerlearn.oracle._client import OracleClient
 from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import ContentStore, cid_from_binary
+from ledgerlearn.storage import ContentStore
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -266,8 +266,7 @@ class Provider:
             )
         if model.artifact_sha256 != request.model_hash:
             raise OracleError(f"request {request_id} names another artifact than the one loaded")
-        (requested,) = self.oracle.events("InferenceRequested", requestId=request_id)
-        input_cid = cid_from_binary(bytes(requested["args"]["inputCid"]))
+        input_cid = self.oracle.input_cid(request_id)
         raw = self.store.get(input_cid)
         if hashlib.sha256(raw).digest() != request.input_hash:
             raise InvalidInferenceInputError(

@@ -37,7 +37,7 @@ from ledgerlearn.oracle import (
 )
 from ledgerlearn.randomness import BeaconClient, select_indices
 from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import ContentStore, cid_from_binary
+from ledgerlearn.storage import ContentStore, cid_from_binary, cid_or_hex
 
 __all__ = ["Check", "InferenceEvidence", "inference_evidence", "verify_inference"]
 
@@ -105,7 +105,13 @@ def inference_evidence(
         If the request does not exist.
     """
     oracle = OracleClient(chain, deployment)
-    registry = ModelRegistryClient(chain, deployment, store)
+    return _evidence(oracle, ModelRegistryClient(chain, deployment, store), request_id)
+
+
+def _evidence(
+    oracle: OracleClient, registry: ModelRegistryClient, request_id: int
+) -> InferenceEvidence:
+    chain, deployment = oracle.chain, oracle.deployment
     try:
         request = oracle.get_request(request_id)
     except ContractRevertError as exc:
@@ -226,15 +232,8 @@ def _channel_move(
         "block": int(move["blockNumber"]),
         "tx": _hex(move["transactionHash"]),
         "proposalId": str(executed[0]) if executed else None,
-        "evaluationReport": _cid_or_hex(report),
+        "evaluationReport": cid_or_hex(report),
     }
-
-
-def _cid_or_hex(raw: bytes) -> str:
-    try:
-        return cid_from_binary(raw)
-    except LedgerLearnError:
-        return _hex(raw)
 
 
 def verify_inference(
@@ -247,9 +246,9 @@ def verify_inference(
     tuple[InferenceEvidence, list[Check]]
         The evidence and each check, passed or failed, by name.
     """
-    evidence = inference_evidence(chain, deployment, store, request_id)
     oracle = OracleClient(chain, deployment)
     registry = ModelRegistryClient(chain, deployment, store)
+    evidence = _evidence(oracle, registry, request_id)
     checks: list[Check] = []
 
     def check(name: str, ok: bool, detail: str) -> None:
@@ -295,16 +294,14 @@ def verify_inference(
             + (f" (moved by proposal {move['proposalId']})" if move else ", no move found"),
         )
     if evidence.selected:
-        _check_draw(chain, deployment, evidence, check)
+        _check_draw(oracle, evidence, check)
     if evidence.fulfilment is not None:
         _check_answers(chain, oracle, registry, evidence, check)
     return evidence, checks
 
 
-def _check_draw(
-    chain: Chain, deployment: DeploymentManifest, evidence: InferenceEvidence, check: Any
-) -> None:
-    oracle = OracleClient(chain, deployment)
+def _check_draw(oracle: OracleClient, evidence: InferenceEvidence, check: Any) -> None:
+    chain, deployment = oracle.chain, oracle.deployment
     vault = chain.contract("StakeVault", deployment.get_address("StakeVault"))
     assert evidence.selection_block is not None and evidence.randomness is not None
     block = evidence.selection_block - 1
