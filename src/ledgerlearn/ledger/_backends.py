@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from abc import ABC, abstractmethod
 from functools import cache
@@ -32,7 +33,7 @@ from typing import Any, ClassVar
 
 from eth_account import Account
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
-from web3.types import RPCEndpoint
+from web3.types import RPCEndpoint, RPCResponse
 
 from ledgerlearn.exceptions import AnvilNotFoundError, ChainUnavailableError, LedgerError
 from ledgerlearn.identity import Secp256k1Key
@@ -184,8 +185,29 @@ class _DevChainBackend(ChainBackend):
         return dev_keys()
 
 
+class _SerialTesterProvider(EthereumTesterProvider):
+    """eth-tester's provider with one request at a time.
+
+    py-evm's state is not thread-safe; an HTTP server answering from worker threads (a
+    provider or gateway running on the embedded chain) would otherwise interleave two
+    transactions' state changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.serial = threading.RLock()
+        """Held for each request; hold it to act on ``ethereum_tester`` directly."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        with self.serial:
+            return super().make_request(method, params)
+
+
 class EmbeddedBackend(_DevChainBackend):
-    """py-evm in this process through eth-tester; transactions are mined immediately."""
+    """py-evm in this process through eth-tester; transactions are mined immediately.
+
+    Requests are serialised, so threads may share the chain (one request at a time).
+    """
 
     name = "embedded"
 
@@ -199,7 +221,12 @@ class EmbeddedBackend(_DevChainBackend):
         blocks
             How many.
         """
-        w3.provider.ethereum_tester.mine_blocks(blocks)  # type: ignore[attr-defined]
+        provider = w3.provider
+        assert isinstance(provider, _SerialTesterProvider)
+        tester = provider.ethereum_tester
+        assert tester is not None
+        with provider.serial:
+            tester.mine_blocks(blocks)
 
     def advance_time(self, w3: Web3, seconds: int) -> None:
         """Move py-evm's clock forward and mine one block at the new time.
@@ -211,11 +238,15 @@ class EmbeddedBackend(_DevChainBackend):
         seconds
             How far; the next block's timestamp is the head's plus this.
         """
-        tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
-        head = int(w3.eth.get_block("latest")["timestamp"])
-        tester.time_travel(head + seconds)
-        if int(w3.eth.get_block("latest")["timestamp"]) < head + seconds:
-            tester.mine_blocks(1)
+        provider = w3.provider
+        assert isinstance(provider, _SerialTesterProvider)
+        tester = provider.ethereum_tester
+        assert tester is not None
+        with provider.serial:
+            head = int(w3.eth.get_block("latest")["timestamp"])
+            tester.time_travel(head + seconds)
+            if int(w3.eth.get_block("latest")["timestamp"]) < head + seconds:
+                tester.mine_blocks(1)
 
     def start(self) -> Web3:
         """Create a fresh in-memory chain with the development accounts funded.
@@ -228,7 +259,7 @@ class EmbeddedBackend(_DevChainBackend):
         from eth_tester import EthereumTester, PyEVMBackend
 
         backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path="m/44'/60'/0'/0")
-        provider = EthereumTesterProvider(EthereumTester(backend))
+        provider = _SerialTesterProvider(EthereumTester(backend))
         provider.cache_allowed_requests = True  # the chain id only, as for HTTP
         provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
         return Web3(provider)
