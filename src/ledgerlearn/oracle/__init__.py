@@ -50,6 +50,7 @@ from ledgerlearn.oracle._gather import (
     publish_endpoint,
     submit_report,
 )
+from ledgerlearn.oracle._node import ProviderNode
 from ledgerlearn.oracle._provider import (
     MAX_INPUT_BYTES,
     MAX_INPUT_ROWS,
@@ -78,6 +79,7 @@ __all__ = [
     "MAX_INPUT_ROWS",
     "LoadedModel",
     "Provider",
+    "ProviderNode",
     "ProviderAnswer",
     "load_model",
     "parse_input",

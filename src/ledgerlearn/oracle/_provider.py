@@ -224,6 +224,10 @@ class Provider:
         Loaded, verified models.
     identity
         The provider identity when ``key`` is a delegate.
+    dishonest
+        For evaluation only (demos, attack tests): the provider lies, answering with its
+        probabilities rotated by one class (so the top label is the next one), and signs
+        that answer and its output like an honest one.
     """
 
     def __init__(
@@ -234,8 +238,10 @@ class Provider:
         models: list[LoadedModel],
         *,
         identity: str | None = None,
+        dishonest: bool = False,
     ) -> None:
         self.key = key
+        self.dishonest = dishonest
         self.oracle = oracle
         self.store = store
         self.identity = identity or key.address
@@ -273,6 +279,8 @@ class Provider:
                 f"input {input_cid} does not hash to request {request_id}'s input hash"
             )
         probabilities = model.run(parse_input(raw, model))
+        if self.dishonest:
+            probabilities = np.roll(probabilities, 1, axis=1)
         output = _output_document(model, probabilities)
         self.store.put(output)
         signed = sign_answer(
