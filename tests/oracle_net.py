@@ -1,0 +1,166 @@
+"""A running provider network for gateway tests: nodes, HTTP servers, a block clock.
+
+On top of :func:`tests.oracle_env.build_oracle_env`: version 3 of ``digits`` is a real MLP
+(4 features, 3 classes); five provider nodes serve it, each behind a uvicorn server on
+loopback with its endpoint in its DID document; one thread steps the nodes, another mines a
+block every ``block_seconds`` (the embedded chain only mines on transactions).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from ledgerlearn.gateway import Gateway, GatewayPolicy
+from ledgerlearn.learning.models import MLP
+from ledgerlearn.oracle import ProviderNode, provider_app
+from tests.oracle_env import TOKEN, Env
+
+ROW = [0.5, -1.0, 2.0, 0.25]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Server:
+    """uvicorn serving ``app`` on a free loopback port in a daemon thread."""
+
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", ws="none"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    server = Server(app).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def publish_mlp(env: Env, tmp_path: Path) -> int:
+    """Register a real 4-feature, 3-class MLP as the next version of ``digits``."""
+    weights = tmp_path / "mlp.safetensors"
+    weights.write_bytes(MLP(4, 3, (8,), seed=3).to_bytes())
+    record = env.registry.publish(
+        env.owner,
+        "digits",
+        weights,
+        framework="numpy",
+        architecture={"kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3},
+        inputs=[{"name": "x", "dtype": "float32", "shape": [None, 4]}],
+        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
+        license="MIT",
+    )
+    return record.version
+
+
+@dataclass
+class Net:
+    env: Env
+    version: int
+    nodes: list[ProviderNode]
+    servers: dict[str, Server]
+    stop: threading.Event = field(default_factory=threading.Event)
+    paused: set[str] = field(default_factory=set)
+
+    def gateway(self, **policy: object) -> Gateway:
+        fields: dict[str, object] = {
+            "redundancy": 5,
+            "quorum": 3,
+            "deadline_blocks": 400,
+            "fee": 5 * TOKEN,
+            "wait_seconds": 60.0,
+            "gather_timeout": 3.0,
+        }
+        fields.update(policy)
+        key = self.env.client
+        return Gateway(self.env.oracle, self.env.store, key, GatewayPolicy(**fields))  # type: ignore[arg-type]
+
+
+@contextmanager
+def provider_net(
+    env: Env,
+    tmp_path: Path,
+    *,
+    liars: int = 0,
+    report_after: float = 2.0,
+    block_seconds: float = 0.2,
+) -> Iterator[Net]:
+    """Start five provider nodes on ``digits@3`` (the first ``liars`` lie) and the clocks."""
+    version = publish_mlp(env, tmp_path)
+    nodes: list[ProviderNode] = []
+    servers: dict[str, Server] = {}
+    for i, key in enumerate(env.providers[:5]):
+        port = free_port()
+        node = ProviderNode(
+            env.chain,
+            env.oracle.deployment,
+            env.store,
+            key,
+            [f"digits@{version}"],
+            tmp_path / f"node{i}",
+            stake=100 * TOKEN,
+            report_after=report_after,
+            dishonest=i < liars,
+            endpoint=f"http://127.0.0.1:{port}",
+        )
+        servers[key.address] = Server(provider_app(node.setup()), port).start()
+        nodes.append(node)
+    net = Net(env, version, nodes, servers)
+
+    def step_nodes() -> None:
+        while not net.stop.is_set():
+            for node in nodes:
+                if node.address not in net.paused:
+                    node.step()
+            net.stop.wait(0.2)
+
+    def clock() -> None:
+        while not net.stop.wait(block_seconds):
+            env.chain.mine(1)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (step_nodes, clock)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield net
+    finally:
+        net.stop.set()
+        for thread in threads:
+            thread.join(10)
+        for server in servers.values():
+            server.stop()
