@@ -27,8 +27,10 @@ from ledgerlearn.exceptions import ConfigError
 __all__ = [
     "ChainSettings",
     "DeploymentSettings",
+    "GatewaySettings",
     "GovernanceSettings",
     "NodeDataSettings",
+    "NodeProviderSettings",
     "NodeSettings",
     "RandomnessSettings",
     "Settings",
@@ -115,10 +117,25 @@ class NodeDataSettings(_Section):
     attack: str | None = None
 
 
-class NodeSettings(_Section):
-    """``[node]``: a long-running trainer or aggregator (``ledgerlearn node run``)."""
+class NodeProviderSettings(_Section):
+    """``[node.provider]``: an inference provider's models, back end and HTTP API."""
 
-    role: Literal["trainer", "aggregator"] = "trainer"
+    models: list[str] = Field(default_factory=list)
+    """Versions to serve: ``name@version`` or ``name@channel`` (resolved at start)."""
+    backend: Literal["numpy", "onnx"] = "numpy"
+    http_address: str = "127.0.0.1"
+    http_port: int = Field(default=8700, ge=1, le=65535)
+    endpoint: str | None = None
+    """Public URL published in the DID document (default: ``http://address:port``)."""
+    report_after_seconds: float = Field(default=10.0, ge=0)
+    dishonest: bool = False
+    """Evaluation only: answer wrongly on purpose (demos and attack tests)."""
+
+
+class NodeSettings(_Section):
+    """``[node]``: a long-running trainer, aggregator or provider (``ledgerlearn node run``)."""
+
+    role: Literal["trainer", "aggregator", "provider"] = "trainer"
     task: int = Field(default=0, ge=0)
     state_dir: Path = Path(".ledgerlearn/node")
     stake: int = Field(default=200, ge=0)
@@ -128,6 +145,38 @@ class NodeSettings(_Section):
     poll_seconds: float = Field(default=0.5, gt=0)
     connect_wait_seconds: float = Field(default=120.0, ge=0)
     data: NodeDataSettings = NodeDataSettings()
+    provider: NodeProviderSettings = NodeProviderSettings()
+
+
+class GatewaySettings(_Section):
+    """``[gateway]``: the inference gateway (``ledgerlearn gateway``)."""
+
+    address: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    dev_account: int | None = Field(default=None, ge=0)
+    redundancy: int = Field(default=5, ge=1, le=16)
+    quorum: int = Field(default=3, ge=1, le=16)
+    deadline_blocks: int = Field(default=50, ge=1)
+    fee: float = Field(default=0.0, ge=0)
+    """Fee per request in whole tokens, paid by the gateway's account."""
+    wait_seconds: float = Field(default=30.0, ge=0)
+    gather_timeout: float = Field(default=10.0, gt=0)
+    rate: float = Field(default=2.0, gt=0)
+    """Requests per second per identity (token bucket refill)."""
+    burst: int = Field(default=10, ge=1)
+    quota: int = Field(default=1_000, ge=1)
+    quota_window_seconds: float = Field(default=86_400.0, gt=0)
+    max_signature_lifetime: int = Field(default=300, ge=1)
+    did_cache_seconds: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _quorum_is_a_majority(self) -> GatewaySettings:
+        if not self.redundancy < 2 * self.quorum <= 2 * self.redundancy:
+            raise ValueError(
+                f"quorum {self.quorum} must be a majority of redundancy {self.redundancy} "
+                "(redundancy < 2 * quorum) and at most redundancy"
+            )
+        return self
 
 
 class Settings(BaseSettings):
@@ -147,6 +196,7 @@ class Settings(BaseSettings):
     randomness: RandomnessSettings = RandomnessSettings()
     governance: GovernanceSettings = GovernanceSettings()
     node: NodeSettings = NodeSettings()
+    gateway: GatewaySettings = GatewaySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,4 @@
-"""CLI area for the evidence of inference answers: ``evidence show|verify ID``.
+"""CLI for inference: ``gateway`` (the HTTP front door) and ``evidence show|verify ID``.
 
 Both rebuild a request's trail from the chain and the content store alone (the store root
 from ``--root`` or ``[storage]``); ``verify`` re-checks every hash and signature, prints one
@@ -7,6 +7,9 @@ line per check and exits with status 82 if any fails.
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,13 +18,14 @@ from ledgerlearn.cli._options import (
     BackendOption,
     JsonOption,
     ManifestOption,
+    PasswordFileOption,
     RpcOption,
     StoreRootOption,
 )
 from ledgerlearn.cli._output import Output
 from ledgerlearn.cli._registry import _options, _session
 
-__all__ = ["evidence_app"]
+__all__ = ["evidence_app", "gateway_command"]
 
 evidence_app = typer.Typer(
     help="Evidence of inference answers, from the chain and the store alone.",
@@ -122,3 +126,83 @@ def evidence_verify(
             raise typer.Exit(int(ExitCode.EVIDENCE))
         names = ", ".join(c.name for c in failed)
         raise EvidenceError(f"request {request_id}: {len(failed)} check(s) failed: {names}")
+
+
+def gateway_command(
+    config: Annotated[
+        Path,
+        typer.Option("--config", help="TOML with chain, deployment, storage and gateway sections."),
+    ],
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Run the inference gateway (HTTP, DID-signed calls) until stopped.
+
+    It listens on the gateway section's address and port, pays requests from the chain
+    section's keystore account (or the gateway section's dev_account on a development
+    chain) and writes inputs to the content store the providers read.
+    """
+    import uvicorn
+
+    from ledgerlearn._logging import configure_json_logging
+    from ledgerlearn.cli._training import _connect_waiting, _keystore_keys, _node_key
+    from ledgerlearn.config import load_settings
+    from ledgerlearn.exceptions import ConfigError
+    from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
+    from ledgerlearn.identity import EthrDidResolver
+    from ledgerlearn.ledger import DeploymentManifest
+    from ledgerlearn.oracle import OracleClient, Quota, RateLimiter, RequestVerifier
+    from ledgerlearn.storage import LocalContentStore
+
+    settings = load_settings(config)
+    options = settings.gateway
+    if settings.chain.backend == "embedded":
+        raise ConfigError(
+            "the gateway needs a lasting chain: set [chain] backend = 'rpc' and rpc_url"
+        )
+    configure_json_logging(min(logging.INFO, logging.getLogger().level))
+    deployment = DeploymentManifest.load(settings.deployment.manifest)
+    keys = _keystore_keys(settings, password_file)
+    with _connect_waiting(settings, keys, deployment.chain_id) as chain:
+        deployment.verify(chain)
+        key = _node_key(settings, keys, options.dev_account)
+        policy = GatewayPolicy(
+            redundancy=options.redundancy,
+            quorum=options.quorum,
+            deadline_blocks=options.deadline_blocks,
+            fee=int(options.fee * 10**18),
+            wait_seconds=options.wait_seconds,
+            gather_timeout=options.gather_timeout,
+        )
+        gateway = Gateway(
+            OracleClient(chain, deployment), LocalContentStore(settings.storage.root), key, policy
+        )
+        verifier = RequestVerifier(
+            resolver=EthrDidResolver(chain, deployment.get_address("IdentityRegistry")),
+            chain_id=chain.chain_id,
+            max_lifetime=options.max_signature_lifetime,
+            cache_seconds=options.did_cache_seconds,
+        )
+        app = gateway_app(
+            gateway,
+            verifier,
+            RateLimiter(rate=options.rate, burst=options.burst),
+            Quota(limit=options.quota, window=options.quota_window_seconds),
+        )
+        logging.getLogger("ledgerlearn.gateway").info(
+            json.dumps(
+                {
+                    "event": "listening",
+                    "url": f"http://{options.address}:{options.port}",
+                    "gateway": key.address,
+                }
+            )
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, host=options.address, port=options.port, log_level="warning", ws="none"
+            )
+        )
+        try:
+            server.run()
+        finally:
+            gateway.close()

@@ -279,6 +279,54 @@ def _connect_waiting(settings: Settings, keys: list[Secp256k1Key], chain_id: int
             delay = min(delay * 2, 5.0)
 
 
+def _node_key(settings: Settings, keys: list[Secp256k1Key], dev_account: int | None) -> Any:
+    """Return the node's signing key: the keystore's, or a dev account on a dev chain."""
+    from ledgerlearn.exceptions import KeystoreError
+
+    if keys:
+        return keys[0]
+    if dev_account is not None and settings.chain.use_dev_accounts:
+        from ledgerlearn.ledger import dev_keys
+
+        return dev_keys(dev_account + 1)[dev_account]
+    raise KeystoreError(
+        "no signing key: set [chain] keystore, or a dev_account with "
+        "[chain] use_dev_accounts = true on a development chain"
+    )
+
+
+def _keystore_keys(settings: Settings, password_file: Path | None) -> list[Secp256k1Key]:
+    from ledgerlearn.cli._app import _password
+    from ledgerlearn.exceptions import KeystoreError
+    from ledgerlearn.identity import Secp256k1Key, load_keystore
+
+    if settings.chain.keystore is None:
+        return []
+    loaded = load_keystore(settings.chain.keystore, _password(password_file))
+    if not isinstance(loaded, Secp256k1Key):
+        raise KeystoreError(f"{settings.chain.keystore} holds an Ed25519 key; use secp256k1")
+    return [loaded]
+
+
+def serve_in_thread(app: Any, address: str, port: int) -> Any:
+    """Start uvicorn serving ``app`` in a daemon thread; return the server once it listens."""
+    import uvicorn
+
+    from ledgerlearn.exceptions import ConfigError
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=address, port=port, log_level="warning", ws="none")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError(f"cannot listen on {address}:{port} (in use, or not an address)")
+        time.sleep(0.05)
+    return server
+
+
 @node_app.command("run")
 def node_run(
     config: Annotated[
@@ -286,77 +334,111 @@ def node_run(
         typer.Option("--config", help="TOML with chain, deployment, storage and node sections."),
     ],
     role: Annotated[
-        str | None, typer.Option(help="trainer or aggregator (overrides the node section's role).")
+        str | None,
+        typer.Option(help="trainer, aggregator or provider (overrides the node section's role)."),
     ] = None,
     password_file: PasswordFileOption = None,
 ) -> None:
-    """Run a trainer or aggregator until its task ends; safe to kill and restart."""
-    from ledgerlearn.cli._app import _password
+    """Run a trainer or aggregator until its task ends, or a provider until stopped.
+
+    Safe to kill and restart: each resumes from its state directory and the chain.
+    """
     from ledgerlearn.config import load_settings
-    from ledgerlearn.exceptions import ConfigError, KeystoreError
-    from ledgerlearn.identity import Secp256k1Key, load_keystore
-    from ledgerlearn.learning.datasets import load_dataset
+    from ledgerlearn.exceptions import ConfigError
     from ledgerlearn.ledger import DeploymentManifest
-    from ledgerlearn.storage import LocalContentStore
-    from ledgerlearn.training import LocalData, TrainingNode
-    from ledgerlearn.training._network import shard
 
     settings = load_settings(config)
     node = settings.node
     chosen = role or node.role
-    if chosen not in ("trainer", "aggregator"):
-        raise typer.BadParameter("--role must be trainer or aggregator")
+    if chosen not in ("trainer", "aggregator", "provider"):
+        raise typer.BadParameter("--role must be trainer, aggregator or provider")
     if settings.chain.backend == "embedded":
         raise ConfigError("a node needs a lasting chain: set [chain] backend = 'rpc' and rpc_url")
     # JSON lines at INFO (DEBUG under --debug), replacing the CLI's plain WARNING default.
     configure_json_logging(min(logging.INFO, logging.getLogger().level))
     deployment = DeploymentManifest.load(settings.deployment.manifest)
-    keys: list[Secp256k1Key] = []
-    if settings.chain.keystore is not None:
-        loaded = load_keystore(settings.chain.keystore, _password(password_file))
-        if not isinstance(loaded, Secp256k1Key):
-            raise KeystoreError(f"{settings.chain.keystore} holds an Ed25519 key; use secp256k1")
-        keys = [loaded]
+    keys = _keystore_keys(settings, password_file)
     with _connect_waiting(settings, keys, deployment.chain_id) as chain:
         deployment.verify(chain)
-        if keys:
-            key = keys[0]
-        elif node.dev_account is not None and settings.chain.use_dev_accounts:
-            from ledgerlearn.ledger import dev_keys
-
-            key = dev_keys(node.dev_account + 1)[node.dev_account]
-        else:
-            raise KeystoreError(
-                "no signing key: set [chain] keystore, or [node] dev_account with "
-                "[chain] use_dev_accounts = true on a development chain"
-            )
-        data = None
-        if chosen == "trainer":
-            dataset = load_dataset(node.data.dataset)
-            if node.data.max_train is not None:
-                dataset = dataset.subset(node.data.max_train)
-            part = shard(
-                dataset, node.data.partition, node.data.clients, node.data.index, node.data.seed
-            )
-            data = LocalData(part.x, part.y, node.data.attack)
-        runner = TrainingNode(
-            chosen,
-            chain,
-            deployment,
-            LocalContentStore(settings.storage.root),
-            key,
-            node.task,
-            node.state_dir,
-            data=data,
-            stake=node.stake * TOKEN,
-        )
-        if node.metrics_port:
-            runner.metrics.serve(node.metrics_port, node.metrics_address)
+        key = _node_key(settings, keys, node.dev_account)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        runner.run(poll_seconds=node.poll_seconds, stop=stop)
-        typer.echo(
-            json.dumps(
-                {"node": key.address, "role": chosen, "task": node.task, "done": runner.finished}
-            )
+        if chosen == "provider":
+            _run_provider(settings, chain, deployment, key, stop)
+            return
+        _run_training(settings, chosen, chain, deployment, key, stop)
+
+
+def _run_provider(settings: Settings, chain: Chain, deployment: Any, key: Any, stop: Any) -> None:
+    from ledgerlearn.exceptions import ConfigError
+    from ledgerlearn.oracle import ProviderNode, provider_app
+    from ledgerlearn.storage import LocalContentStore
+
+    node, options = settings.node, settings.node.provider
+    if not options.models:
+        raise ConfigError(
+            "a provider serves at least one model: set [node.provider] models = "
+            '["name@production"] (or name@version)'
         )
+    endpoint = options.endpoint or f"http://{options.http_address}:{options.http_port}"
+    runner = ProviderNode(
+        chain,
+        deployment,
+        LocalContentStore(settings.storage.root),
+        key,
+        options.models,
+        node.state_dir,
+        backend=options.backend,
+        stake=node.stake * TOKEN,
+        endpoint=endpoint,
+        report_after=options.report_after_seconds,
+        dishonest=options.dishonest,
+    )
+    provider = runner.setup()
+    server = serve_in_thread(provider_app(provider), options.http_address, options.http_port)
+    if node.metrics_port:
+        runner.metrics.serve(node.metrics_port, node.metrics_address)
+    try:
+        runner.run(poll_seconds=node.poll_seconds, stop=stop)
+    finally:
+        server.should_exit = True
+    typer.echo(json.dumps({"node": key.address, "role": "provider", "endpoint": endpoint}))
+
+
+def _run_training(
+    settings: Settings, chosen: str, chain: Chain, deployment: Any, key: Any, stop: Any
+) -> None:
+    from ledgerlearn.learning.datasets import load_dataset
+    from ledgerlearn.storage import LocalContentStore
+    from ledgerlearn.training import LocalData, TrainingNode
+    from ledgerlearn.training._network import shard
+
+    node = settings.node
+    data = None
+    if chosen == "trainer":
+        dataset = load_dataset(node.data.dataset)
+        if node.data.max_train is not None:
+            dataset = dataset.subset(node.data.max_train)
+        part = shard(
+            dataset, node.data.partition, node.data.clients, node.data.index, node.data.seed
+        )
+        data = LocalData(part.x, part.y, node.data.attack)
+    runner = TrainingNode(
+        chosen,
+        chain,
+        deployment,
+        LocalContentStore(settings.storage.root),
+        key,
+        node.task,
+        node.state_dir,
+        data=data,
+        stake=node.stake * TOKEN,
+    )
+    if node.metrics_port:
+        runner.metrics.serve(node.metrics_port, node.metrics_address)
+    runner.run(poll_seconds=node.poll_seconds, stop=stop)
+    typer.echo(
+        json.dumps(
+            {"node": key.address, "role": chosen, "task": node.task, "done": runner.finished}
+        )
+    )

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -161,6 +162,9 @@ class RequestVerifier:
         Clock difference tolerated for ``created``, in seconds.
     clock
         Returns the current time (tests pass their own).
+    cache_seconds
+        How long a resolved did:ethr document is reused (0: resolve on every request). A
+        revoked ``sigAuth`` delegate can sign for up to this long after its revocation.
     """
 
     resolver: EthrDidResolver | None = None
@@ -168,6 +172,8 @@ class RequestVerifier:
     max_lifetime: int = 300
     skew: int = 30
     clock: Callable[[], float] = time.time
+    cache_seconds: float = 0.0
+    _documents: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict, init=False)
     _seen: set[tuple[str, str]] = field(default_factory=set, init=False)
     _expiry: list[tuple[int, str, str]] = field(default_factory=list, init=False)  # a heap
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -254,7 +260,7 @@ class RequestVerifier:
         parsed = parse_ethr_did(did)
         if self.chain_id is not None and parsed.chain_id != self.chain_id:
             raise AuthenticationError(f"{did} is not an identity on chain {self.chain_id}")
-        document = self.resolver.resolve(did).document
+        document = self._document(did)
         methods = {m["id"]: m for m in document.get("verificationMethod", [])}
         allowed = set()
         for ref in document.get("authentication", []):
@@ -266,6 +272,19 @@ class RequestVerifier:
             raise AuthenticationError(
                 f"{signer} is not an authentication key of {did} (owner or sigAuth delegate)"
             )
+
+    def _document(self, did: str) -> dict[str, Any]:
+        assert self.resolver is not None
+        now = self.clock()
+        cached = self._documents.get(did)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        document = dict(self.resolver.resolve(did).document)
+        if self.cache_seconds > 0:
+            if len(self._documents) > 10_000:  # bounded: drop the stale ones
+                self._documents = {k: v for k, v in self._documents.items() if v[0] > now}
+            self._documents[did] = (now + self.cache_seconds, document)
+        return document
 
 
 def _recover(base: bytes, signature: bytes) -> str:

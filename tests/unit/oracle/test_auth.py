@@ -142,3 +142,31 @@ def test_rate_limit_refills_and_quota_resets() -> None:
         quota.spend("did:key:a")
     clock[0] = 100.0
     assert quota.spend("did:key:a") == 1
+
+
+def test_did_ethr_documents_are_cached_for_cache_seconds(deployment: Deployment) -> None:
+    chain = deployment.chain
+    registry = deployment.manifest.get_address("IdentityRegistry")
+    owner = deployment.alice
+    did = ethr_did(chain.chain_id, owner.address)
+    now = [NOW]
+    check = RequestVerifier(
+        resolver=EthrDidResolver(chain, registry),
+        chain_id=chain.chain_id,
+        clock=lambda: now[0],
+        cache_seconds=10,
+    )
+    hot = Secp256k1Key.from_secret(hashlib.sha256(b"cached hot key").digest())
+    identities = EthrDidRegistry(chain, registry)
+    identities.add_delegate(owner, owner.address, hot.address, delegate_type="sigAuth")
+
+    def signed() -> dict[str, str]:
+        return sign_request(hot, "POST", "/v1/inference", BODY, did=did, now=now[0])
+
+    assert check.verify("POST", "/v1/inference", signed(), BODY) == did
+    identities.revoke_delegate(owner, owner.address, hot.address, delegate_type="sigAuth")
+    # Within the cache window the revoked delegate still verifies (documented bound) ...
+    assert check.verify("POST", "/v1/inference", signed(), BODY) == did
+    now[0] += 11  # ... and not after it.
+    with pytest.raises(AuthenticationError, match="not an authentication key"):
+        check.verify("POST", "/v1/inference", signed(), BODY)
