@@ -8,17 +8,15 @@ block every ``block_seconds`` (the embedded chain only mines on transactions).
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 
+from ledgerlearn._http import HttpServer, free_port
 from ledgerlearn.gateway import Gateway, GatewayPolicy
 from ledgerlearn.learning.models import MLP
 from ledgerlearn.oracle import ProviderNode, provider_app
@@ -27,39 +25,15 @@ from tests.oracle_env import TOKEN, Env
 ROW = [0.5, -1.0, 2.0, 0.25]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    """uvicorn serving ``app`` on a free loopback port in a daemon thread."""
+class Server(HttpServer):
+    """A loopback server for tests (``start`` returns it)."""
 
     def __init__(self, app: FastAPI, port: int | None = None) -> None:
-        self.port = port or free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", ws="none"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(app, "127.0.0.1", port or 0)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
+    def start(self, timeout: float = 10.0) -> Server:
+        super().start(timeout)
         return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @contextmanager
@@ -104,7 +78,7 @@ class Net:
             "deadline_blocks": 400,
             "fee": 5 * TOKEN,
             "wait_seconds": 60.0,
-            "gather_timeout": 3.0,
+            "gather_timeout": 10.0,
         }
         fields.update(policy)
         key = self.env.client

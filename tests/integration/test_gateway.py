@@ -212,7 +212,7 @@ def test_a_provider_reports_when_the_gateway_dies_after_gathering(net: Net) -> N
     dying.kill_after_gather = True  # it stops right after gathering, never reports
     outcome = dying.submit("did:key:test", f"digits@{net.version}", [ROW])
     deadline = time.monotonic() + 120
-    while outcome.output is None:  # gathered
+    while outcome.output is None:  # a quorum gathered
         assert time.monotonic() < deadline, "the gateway never gathered"
         time.sleep(0.2)
     dying.close()

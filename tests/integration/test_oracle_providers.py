@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from ledgerlearn.identity import EthrDidResolver
-from ledgerlearn.learning.models import MLP
 from ledgerlearn.ledger import Chain, DevnetBackend
 from ledgerlearn.oracle import (
     Mode,
@@ -28,46 +20,8 @@ from ledgerlearn.oracle import (
     publish_endpoint,
     submit_report,
 )
-from tests.oracle_env import Env, build_oracle_env
-
-ROW = [0.5, -1.0, 2.0, 0.25]
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def publish_mlp(env: Env, tmp_path: Path) -> None:
-    weights = tmp_path / "mlp.safetensors"
-    weights.write_bytes(MLP(4, 3, (8,), seed=3).to_bytes())
-    env.registry.publish(
-        env.owner,
-        "digits",
-        weights,
-        framework="numpy",
-        architecture={"kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3},
-        inputs=[{"name": "x", "dtype": "float32", "shape": [None, 4]}],
-        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
-        license="MIT",
-    )  # version 3
-    for key in env.providers:
-        env.oracle.serve(key, "digits", 3)
+from tests.oracle_env import build_oracle_env
+from tests.oracle_net import ROW, publish_mlp, serving
 
 
 @pytest.mark.slow
@@ -77,6 +31,8 @@ def test_answers_are_gathered_from_did_endpoints_and_any_provider_can_report(
     with Chain(DevnetBackend()) as chain:
         env = build_oracle_env(tmp_path, chain)
         publish_mlp(env, tmp_path)
+        for key in env.providers:
+            env.oracle.serve(key, "digits", 3)
         model = load_model(env.registry, "digits", 3)
         payload = json.dumps({"x": [ROW]}).encode()
         spec = env.spec(

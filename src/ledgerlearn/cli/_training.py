@@ -308,25 +308,6 @@ def _keystore_keys(settings: Settings, password_file: Path | None) -> list[Secp2
     return [loaded]
 
 
-def serve_in_thread(app: Any, address: str, port: int) -> Any:
-    """Start uvicorn serving ``app`` in a daemon thread; return the server once it listens."""
-    import uvicorn
-
-    from ledgerlearn.exceptions import ConfigError
-
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=address, port=port, log_level="warning", ws="none")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise ConfigError(f"cannot listen on {address}:{port} (in use, or not an address)")
-        time.sleep(0.05)
-    return server
-
-
 @node_app.command("run")
 def node_run(
     config: Annotated[
@@ -370,6 +351,7 @@ def node_run(
 
 
 def _run_provider(settings: Settings, chain: Chain, deployment: Any, key: Any, stop: Any) -> None:
+    from ledgerlearn._http import HttpServer
     from ledgerlearn.exceptions import ConfigError
     from ledgerlearn.oracle import ProviderNode, provider_app
     from ledgerlearn.storage import LocalContentStore
@@ -395,13 +377,13 @@ def _run_provider(settings: Settings, chain: Chain, deployment: Any, key: Any, s
         dishonest=options.dishonest,
     )
     provider = runner.setup()
-    server = serve_in_thread(provider_app(provider), options.http_address, options.http_port)
+    server = HttpServer(provider_app(provider), options.http_address, options.http_port).start()
     if node.metrics_port:
         runner.metrics.serve(node.metrics_port, node.metrics_address)
     try:
         runner.run(poll_seconds=node.poll_seconds, stop=stop)
     finally:
-        server.should_exit = True
+        server.stop()
     typer.echo(json.dumps({"node": key.address, "role": "provider", "endpoint": endpoint}))
 
 
