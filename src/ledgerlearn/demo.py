@@ -8,7 +8,10 @@ with the randomness beacon, requests randomness, fulfils it with an ECVRF proof 
 contract verifies and picks a stake-weighted committee with it, and reads the token's
 events through a resumable cursor. Then the registry story: a did:ethr identity with a
 release key, two federatedly trained versions of a digits MLP, promotions and a rollback by
-token votes through the timelock, and a verified pull (see :mod:`ledgerlearn._demo_registry`).
+token votes through the timelock, and a verified pull (see :mod:`ledgerlearn._demo_registry`);
+the training network (:mod:`ledgerlearn._demo_network`); and inference through the oracle:
+five providers (one lying), a DID-authenticated gateway, a review threshold, and a verified
+evidence trail (:mod:`ledgerlearn._demo_oracle`).
 
 Trust assumption: as each layer's; nothing here is mocked.
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlearn._demo_network import network_section
+from ledgerlearn._demo_oracle import oracle_section
 from ledgerlearn._demo_registry import registry_section
 from ledgerlearn.exceptions import ConfigError
 from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
@@ -180,6 +184,7 @@ def run_demo(
             NetworkConfig(rounds=network_rounds),
             processes=processes,
         )
+        oracle_section(chain, manifest, workdir, say, report)
     return report
 
 

@@ -98,8 +98,8 @@ REMEDIES: dict[ExitCode, str] = {
     "staked and joined (`ledgerlearn task status ID`)",
     ExitCode.TASK_STATE: "the task is not in the phase this step needs; `ledgerlearn task status "
     "ID` says what comes next and when",
-    ExitCode.ORACLE: "check the request's model, version and parameters; `ledgerlearn oracle "
-    "request show ID` shows its state",
+    ExitCode.ORACLE: "check the request's model, version and parameters; `ledgerlearn evidence "
+    "show ID` shows its state on chain",
     ExitCode.INVALID_INFERENCE_INPUT: "send an input the model accepts: the shape and dtype in "
     "its manifest (`ledgerlearn model show NAME`), within the size limit",
     ExitCode.EVIDENCE: "the evidence does not check out: the lines above say which hash or "

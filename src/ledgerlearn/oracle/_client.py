@@ -188,6 +188,7 @@ class OracleClient:
         # A request's draw and input never change once recorded: read each event once.
         self._selected: dict[int, list[str]] = {}
         self._input_cids: dict[int, str] = {}
+        self._first_block: dict[int, int] = {}
 
     @property
     def domain(self) -> Eip712Domain:
@@ -246,6 +247,7 @@ class OracleClient:
             self._transact(key, self.token.functions.approve(self.oracle.address, spec.fee))
         receipt = self._transact(key, self.oracle.functions.request(spec.to_tuple()))
         event = receipt_events(self.oracle.events.InferenceRequested, receipt)[0]
+        self.note_event(event)
         return int(event["args"]["requestId"])
 
     def randomness_request_id(self, request_id: int) -> bytes:
@@ -256,7 +258,23 @@ class OracleClient:
         """Draw the providers once the beacon fulfilled; return them (empty if refunded)."""
         receipt = self._transact(key, self.oracle.functions.selectProviders(request_id))
         events = receipt_events(self.oracle.events.ProvidersSelected, receipt)
+        for event in events:
+            self.note_event(event)
         return list(events[0]["args"]["providers"]) if events else []
+
+    def note_event(self, event: Any) -> None:
+        """Remember what an ``InferenceRequested`` or ``ProvidersSelected`` event says.
+
+        A request's block, input CID and draw never change, so a client that saw the event
+        (in a receipt, or through an event cursor) never scans the logs for them.
+        """
+        request_id = int(event["args"]["requestId"])
+        if event["event"] == "InferenceRequested":
+            self._first_block.setdefault(request_id, int(event["blockNumber"]))
+            cid = cid_from_binary(bytes(event["args"]["inputCid"]))
+            self._input_cids.setdefault(request_id, cid)
+        elif event["event"] == "ProvidersSelected":
+            self._selected.setdefault(request_id, list(event["args"]["providers"]))
 
     def selected(self, request_id: int) -> list[str]:
         """Return the providers drawn for ``request_id`` (empty before the draw)."""
@@ -264,7 +282,7 @@ class OracleClient:
             events = self.events("ProvidersSelected", requestId=request_id)
             if not events:
                 return []
-            self._selected[request_id] = list(events[0]["args"]["providers"])
+            self.note_event(events[0])
         return list(self._selected[request_id])
 
     def input_cid(self, request_id: int) -> str:
@@ -273,7 +291,7 @@ class OracleClient:
             events = self.events("InferenceRequested", requestId=request_id)
             if not events:
                 raise OracleError(f"request {request_id} does not exist on this oracle")
-            self._input_cids[request_id] = cid_from_binary(bytes(events[0]["args"]["inputCid"]))
+            self.note_event(events[0])
         return self._input_cids[request_id]
 
     def get_request(self, request_id: int) -> RequestView:
@@ -307,6 +325,13 @@ class OracleClient:
         return int(receipt_events(self.oracle.events.RequestRefunded, receipt)[0]["args"]["fee"])
 
     def events(self, name: str, **filters: Any) -> list[Any]:
-        """Every ``name`` event of the oracle since it was deployed, filtered by indexed args."""
+        """Every ``name`` event of the oracle, filtered by indexed args.
+
+        With a ``requestId`` filter the scan starts at the request's block when this client
+        has seen it (nothing about a request is logged before it), else at deployment.
+        """
         event = getattr(self.oracle.events, name)
-        return list(event().get_logs(from_block=self.start_block, argument_filters=filters))
+        start = self.start_block
+        if "requestId" in filters:
+            start = self._first_block.get(int(filters["requestId"]), start)
+        return list(event().get_logs(from_block=start, argument_filters=filters))

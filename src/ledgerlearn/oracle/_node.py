@@ -145,7 +145,12 @@ class ProviderNode:
             self.oracle.oracle,
             self.state_dir / "cursor.json",
             start_block=self.oracle.start_block,
-            events=["InferenceRequested", "InferenceFulfilled", "RequestRefunded"],
+            events=[
+                "InferenceRequested",
+                "ProvidersSelected",
+                "InferenceFulfilled",
+                "RequestRefunded",
+            ],
         )
         self.following: set[int] = set(self._load().get("following", []))
         self._open_since: dict[int, float] = {}
@@ -244,8 +249,10 @@ class ProviderNode:
     def _on_event(self, event: Any) -> None:
         self.metrics.events.inc()
         request_id = int(event["args"]["requestId"])
-        if event["event"] == "InferenceRequested":
-            self.following.add(request_id)
+        if event["event"] in ("InferenceRequested", "ProvidersSelected"):
+            self.oracle.note_event(event)  # the provider API then never scans logs for them
+            if event["event"] == "InferenceRequested":
+                self.following.add(request_id)
         else:
             self.following.discard(request_id)
             self._open_since.pop(request_id, None)
