@@ -105,6 +105,19 @@ def oracle_section(
     for address in [*(k.address for k in keys), gateway_account.address]:
         chain.sender(deployer).transact(token.transfer(address, 2_000 * TOKEN))
 
+    gov = Governance(chain, manifest, store)
+    proposal = gov.propose_review_threshold(
+        deployer,
+        model,
+        int(REVIEW_AT * VALUE_SCALE),
+        description=f"Review {model} answers whose P(last class) is at least {REVIEW_AT}",
+    )
+    gov.pass_proposal(proposal, [deployer], deployer)
+    say(
+        f"governance: review threshold P ≥ {REVIEW_AT} for {model} set by proposal "
+        f"{str(proposal)[:10]}… ({gov.status(proposal).state})"
+    )
+
     stop = threading.Event()
     nodes: list[ProviderNode] = []
     servers: list[HttpServer] = []
@@ -139,19 +152,6 @@ def oracle_section(
         stepper = threading.Thread(target=_step, args=(nodes, stop), daemon=True)
         stepper.start()
 
-        gov = Governance(chain, manifest, store)
-        proposal = gov.propose_review_threshold(
-            deployer,
-            model,
-            int(REVIEW_AT * VALUE_SCALE),
-            description=f"Review {model} answers whose P(last class) is at least {REVIEW_AT}",
-        )
-        gov.pass_proposal(proposal, [deployer], deployer)
-        say(
-            f"governance: review threshold P ≥ {REVIEW_AT} for {model} set by proposal "
-            f"{str(proposal)[:10]}… ({gov.status(proposal).state})"
-        )
-
         gateway = Gateway(
             oracle,
             store,
@@ -185,8 +185,10 @@ def oracle_section(
                 "mode": mode,
                 "tolerance": 50_000 if mode == "median" else 0,
             }
+            asked = time.perf_counter()
             answer = _ask(front.url, key, did, body)
             settled.append(answer)
+            took = time.perf_counter() - asked
             shown = (
                 f"label {answer['result']}"
                 if mode == "majority"
@@ -194,7 +196,7 @@ def oracle_section(
             )
             say(
                 f"  request {answer['requestId']} by {name[:24]}…: test image {index} "
-                f"(true {int(labels[index])}) → {shown} ({answer['status']})"
+                f"(true {int(labels[index])}) → {shown} ({answer['status']} in {took:.1f} s)"
             )
 
         stats = oracle.stats_of(liar)
@@ -207,11 +209,15 @@ def oracle_section(
             )
         )
         reviews = [
-            (int(e["args"]["requestId"]), str(e["args"]["reason"]))
-            for e in oracle.events("ReviewRequested")
+            (answer["requestId"], str(event["args"]["reason"]))
+            for answer in settled
+            for event in oracle.events("ReviewRequested", requestId=answer["requestId"])
         ]
         say("review events: " + (", ".join(f"request {r} ({why})" for r, why in reviews) or "none"))
 
+        gateway.close()
+        stop.set()  # every request is settled: stop the providers' loops and the clock
+        stepper.join(30)
         chosen = settled[0]["requestId"]
         evidence, checks = verify_inference(chain, manifest, store, chosen)
         say(f"evidence trail of request {chosen}, from the chain and the store alone:")
@@ -227,7 +233,10 @@ def oracle_section(
         for check in checks:
             say(f"  {'✓' if check.ok else '✗'} {check.name}: {check.detail}")
         failed = [c.name for c in checks if not c.ok]
-        say("evidence verified" if not failed else f"evidence FAILED: {', '.join(failed)}")
+        say(
+            ("evidence verified" if not failed else f"evidence FAILED: {', '.join(failed)}")
+            + f"; inference section took {time.perf_counter() - started:.0f} s"
+        )
         report.add(
             "inference oracle",
             requests=settled,
@@ -238,7 +247,6 @@ def oracle_section(
             checks=[{"name": c.name, "ok": c.ok} for c in checks],
             seconds=round(time.perf_counter() - started, 1),
         )
-        gateway.close()
     finally:
         stop.set()
         for server in servers:

@@ -185,6 +185,53 @@ class _DevChainBackend(ChainBackend):
         return dev_keys()
 
 
+def _indexed_pyevm_backend() -> Any:
+    """Return eth-tester's py-evm back end with transactions found through py-evm's index.
+
+    eth-tester 0.14 finds a transaction by walking every block back from the head, so each
+    receipt (and each log, which carries its transaction's receipt data) costs O(chain
+    length): after a thousand blocks a log query took seconds. py-evm keeps a
+    hash → (block, index) index of canonical transactions; this back end uses it.
+    """
+    from eth.exceptions import TransactionNotFound as EvmTransactionNotFound
+    from eth_tester import PyEVMBackend
+    from eth_tester.backends.pyevm.serializers import (
+        serialize_transaction,
+        serialize_transaction_receipt,
+    )
+    from eth_tester.exceptions import TransactionNotFound
+
+    class IndexedPyEVMBackend(PyEVMBackend):  # type: ignore[misc]
+        def _find(self, transaction_hash: bytes) -> tuple[Any, Any, int]:
+            head = self.chain.get_block()  # the pending block: not indexed yet
+            for index, transaction in enumerate(head.transactions):
+                if transaction.hash == transaction_hash:
+                    return head, transaction, index
+            try:
+                number, index = self.chain.chaindb.get_transaction_index(transaction_hash)
+            except EvmTransactionNotFound as exc:
+                raise TransactionNotFound(
+                    f"No transaction found for transaction hash: 0x{transaction_hash.hex()}"
+                ) from exc
+            block = self.chain.get_canonical_block_by_number(number)
+            return block, block.transactions[index], index
+
+        def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
+            block, transaction, index = self._find(transaction_hash)
+            pending = block.number == self.chain.get_block().number
+            return serialize_transaction(block, transaction, index, pending)
+
+        def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
+            block, transaction, index = self._find(transaction_hash)
+            pending = block.number == self.chain.get_block().number
+            receipts = block.get_receipts(self.chain.chaindb)
+            return serialize_transaction_receipt(
+                block, receipts, transaction, index, pending, self.chain.get_vm()
+            )
+
+    return IndexedPyEVMBackend
+
+
 class _SerialTesterProvider(EthereumTesterProvider):
     """eth-tester's provider with one request at a time.
 
@@ -256,9 +303,9 @@ class EmbeddedBackend(_DevChainBackend):
         Web3
             Connected to the embedded chain.
         """
-        from eth_tester import EthereumTester, PyEVMBackend
+        from eth_tester import EthereumTester
 
-        backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path="m/44'/60'/0'/0")
+        backend = _indexed_pyevm_backend()(mnemonic=DEV_MNEMONIC, hd_path="m/44'/60'/0'/0")
         provider = _SerialTesterProvider(EthereumTester(backend))
         provider.cache_allowed_requests = True  # the chain id only, as for HTTP
         provider.cacheable_requests = {RPCEndpoint("eth_chainId")}

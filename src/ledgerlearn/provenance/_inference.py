@@ -117,6 +117,7 @@ def _evidence(
     except ContractRevertError as exc:
         raise OracleError(f"request {request_id} does not exist on this oracle") from exc
     (requested,) = oracle.events("InferenceRequested", requestId=request_id)
+    oracle.note_event(requested)  # later scans for this request start at its block
     request_tx = chain.w3.eth.get_transaction(requested["transactionHash"])
     _, params = oracle.oracle.decode_function_input(request_tx["input"])
     asked_input = params["input"]
