@@ -5,8 +5,11 @@
    fulfil <= 200,000 gas at k = 5. "first" is a provider's first paid answer (its stats slot
    goes from zero to non-zero); "steady" is every later one.
 2. Settlement latency on a devnet (anvil): request -> beacon draw -> selection -> five
-   signed answers -> fulfil, p50 / p95 over 20 requests. This is the on-chain path only;
-   the provider HTTP round trip is measured once the gateway lands.
+   signed answers -> fulfil, p50 / p95 over 20 requests: the on-chain path alone.
+3. End to end through the gateway on a devnet: five provider nodes (HTTP servers, VRF
+   keys, a real MLP) and the gateway, DID-signed client calls that wait for the settled
+   answer; p50 / p95 of one request at k = 5 beside a direct call to one provider's answer
+   API (the ratio is the price of the quorum), then 20 concurrent clients' throughput.
 
 Writes benchmarks/results/oracle.md.
 
@@ -16,17 +19,24 @@ Writes benchmarks/results/oracle.md.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import median, quantiles
 
+import httpx
 import numpy as np
 from safetensors.numpy import save_file
 
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn._http import HttpServer
+from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
+from ledgerlearn.identity import Ed25519Key, EthrDidResolver, Secp256k1Key
+from ledgerlearn.learning.models import MLP
 from ledgerlearn.ledger import (
     BeaconParameters,
     Chain,
@@ -37,7 +47,19 @@ from ledgerlearn.ledger import (
     TokenParameters,
     deploy_protocol,
 )
-from ledgerlearn.oracle import Mode, OracleClient, RequestSpec, build_report, sign_answer
+from ledgerlearn.oracle import (
+    Mode,
+    OracleClient,
+    ProviderNode,
+    Quota,
+    RateLimiter,
+    RequestSpec,
+    RequestVerifier,
+    build_report,
+    provider_app,
+    sign_answer,
+    sign_request,
+)
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
@@ -63,8 +85,10 @@ class Network:
             BeaconParameters(minimum_bond=10 * TOKEN, fulfilment_window=5, unbonding_blocks=10),
             oracle=OracleParameters(min_provider_stake=50 * TOKEN),
         )
+        self.manifest = manifest
+        self.owner = owner
         self.store = LocalContentStore(tmp / "store")
-        registry = ModelRegistryClient(self.chain, manifest, self.store)
+        self.registry = registry = ModelRegistryClient(self.chain, manifest, self.store)
         registry.create_model(owner, "bench")
         weights = tmp / "w.safetensors"
         save_file({"w": np.ones((4, 2), np.float32)}, str(weights))
@@ -173,9 +197,147 @@ def latency_rows() -> list[str]:
     return [f"| on-chain path, k = 5, devnet | {p50 * 1000:.0f} | {p95 * 1000:.0f} | 20 |"]
 
 
+ROW = [0.5, -1.0, 2.0, 0.25]
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    return median(times), quantiles(times, n=20)[-1]
+
+
+def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> list[str]:
+    """Gateway latency beside a direct provider call, and throughput of concurrent clients."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        net = Network(DevnetBackend(), tmp)
+        weights = tmp / "mlp.safetensors"
+        weights.write_bytes(MLP(4, 3, (8,), seed=3).to_bytes())
+        version = net.registry.publish(
+            net.owner,
+            "bench",
+            weights,
+            framework="numpy",
+            architecture={"kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3},
+            inputs=[{"name": "x", "dtype": "float32", "shape": [None, 4]}],
+            outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
+            license="MIT",
+        ).version
+        stop = threading.Event()
+        servers: list[HttpServer] = []
+        nodes = []
+        for i, key in enumerate(net.providers[:5]):
+            node = ProviderNode(
+                net.chain,
+                net.manifest,
+                net.store,
+                key,
+                [f"bench@{version}"],
+                tmp / f"node{i}",
+                report_after=120.0,  # the gateway reports; nodes only draw
+            )
+            server = HttpServer(provider_app(node.setup()))
+            node.endpoint = server.url
+            node.setup()  # publishes the endpoint
+            servers.append(server.start())
+            nodes.append(node)
+
+        def loop() -> None:
+            while not stop.is_set():
+                for node in nodes:
+                    node.step()
+                stop.wait(0.05)
+
+        def clock() -> None:  # automine: deadlines and seed blocks need blocks
+            while not stop.wait(0.1):
+                net.chain.mine(1)
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (loop, clock)]
+        for thread in threads:
+            thread.start()
+        gateway = Gateway(
+            net.oracle,
+            net.store,
+            net.client,
+            GatewayPolicy(fee=TOKEN, deadline_blocks=3_000, wait_seconds=120, retry_seconds=0.05),
+        )
+        resolver = EthrDidResolver(net.chain, net.manifest.get_address("IdentityRegistry"))
+        app = gateway_app(
+            gateway,
+            RequestVerifier(resolver=resolver, chain_id=net.chain.chain_id),
+            RateLimiter(rate=1_000, burst=1_000),
+            Quota(limit=1_000_000),
+        )
+        front = HttpServer(app).start()
+        servers.append(front)
+        body = json.dumps({"model": f"bench@{version}", "input": {"x": [ROW]}}).encode()
+
+        def ask(key: Ed25519Key, http: httpx.Client) -> float:
+            headers = sign_request(key, "POST", "/v1/inference", body)
+            headers["content-type"] = "application/json"
+            start = time.perf_counter()
+            response = http.post(f"{front.url}/v1/inference", content=body, headers=headers)
+            elapsed = time.perf_counter() - start
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "fulfilled", response.text
+            return elapsed
+
+        try:
+            client_key = Ed25519Key.generate()
+            with httpx.Client(timeout=180) as http:
+                ask(client_key, http)  # warm up
+                via_gateway = [ask(client_key, http) for _ in range(requests)]
+                # A direct call: one provider's answer to an open request it was drawn for.
+                gateway.kill_after_gather = True  # leave one request open (nobody reports)
+                outcome = gateway.submit("bench", f"bench@{version}", [ROW])
+                while outcome.output is None:
+                    time.sleep(0.05)
+                gateway.kill_after_gather = False
+                drawn = net.oracle.selected(outcome.request_id)
+                index = [n.address for n in nodes].index(drawn[0])
+                url = f"{servers[index].url}/v1/answers"
+                direct = []
+                for _ in range(requests + 1):
+                    start = time.perf_counter()
+                    response = http.post(url, json={"requestId": outcome.request_id})
+                    direct.append(time.perf_counter() - start)
+                    assert response.status_code == 200, response.text
+                direct = direct[1:]
+
+            def one_client(_: int) -> list[float]:
+                key = Ed25519Key.generate()
+                with httpx.Client(timeout=300) as http:
+                    return [ask(key, http) for _ in range(per_client)]
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                loaded = [t for ts in pool.map(one_client, range(clients)) for t in ts]
+            wall = time.perf_counter() - start
+        finally:
+            stop.set()
+            gateway.close()
+            for server in servers:
+                server.stop()
+            for thread in threads:
+                thread.join(10)
+            net.chain.close()
+    g50, g95 = _percentiles(via_gateway)
+    d50, d95 = _percentiles(direct)
+    l50, l95 = _percentiles(loaded)
+    total = clients * per_client
+    return [
+        f"| one request through the gateway, k = 5, quorum 3 | {g50 * 1000:.0f} | "
+        f"{g95 * 1000:.0f} | {requests} | {g50 / d50:.0f} times the direct call |",
+        f"| direct call to one provider (`POST /v1/answers`: model + EIP-712 signature) | "
+        f"{d50 * 1000:.1f} | {d95 * 1000:.1f} | {requests} | 1 |",
+        f"| {clients} concurrent clients, {per_client} each, requests through the gateway | "
+        f"{l50 * 1000:.0f} | {l95 * 1000:.0f} | {total} | "
+        f"throughput {total / wall:.2f} requests/s ({wall:.1f} s) |",
+    ]
+
+
 def main() -> None:
     gas_rows, first = gas_table()
     latency = latency_rows()
+    gateway = gateway_rows()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     text = (
         "# Inference oracle benchmarks\n\n"
@@ -190,9 +352,20 @@ def main() -> None:
         "|---|---|---|---|---|---|\n" + "\n".join(gas_rows) + "\n\n"
         "## Settlement latency (devnet, anvil)\n\n"
         "request → beacon fulfilment → selectProviders → five EIP-712 answers signed in "
-        "process → fulfil, wall time per request in ms. The provider HTTP round trip and the "
-        "gateway are not in this path yet (see the README's status).\n\n"
-        "| path | p50 | p95 | requests |\n|---|---|---|---|\n" + "\n".join(latency) + "\n"
+        "process → fulfil, wall time per request in ms: the on-chain path alone.\n\n"
+        "| path | p50 | p95 | requests |\n|---|---|---|---|\n" + "\n".join(latency) + "\n\n"
+        "## Through the gateway (devnet, anvil)\n\n"
+        "Five provider nodes (uvicorn servers, endpoints in their DID documents, a 4-8-3 "
+        "MLP, VRF keys; the nodes fulfil beacon draws) and the gateway, all in this process "
+        "beside anvil (one GIL, 2 cores: separate machines would do better); a block every "
+        "0.1 s besides the transactions' own. Each call is a DID-signed `POST "
+        "/v1/inference` that waits for the settled answer: signature check, input check, "
+        "request, beacon draw, selection, five answers gathered over HTTP and verified, "
+        "report. The baseline is a direct call to one provider's answer API for an open "
+        "request (no quorum, no chain write). Milliseconds.\n\n"
+        "| path | p50 | p95 | requests | ratio / throughput |\n|---|---|---|---|---|\n"
+        + "\n".join(gateway)
+        + "\n"
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(text)

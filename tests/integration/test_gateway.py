@@ -238,3 +238,16 @@ def test_a_node_drops_a_version_once_it_is_revoked(tmp_path: Path) -> None:
         assert not node.provider.models
         assert node.address not in env.oracle.providers_of("digits", running.version)
     env.chain.close()
+
+
+def test_concurrent_requests_from_one_gateway_all_reach_the_oracle(
+    net: Net, client: Client
+) -> None:
+    # Each request escrows a fee from the gateway's account; approvals must not race.
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [Client(client.http.app) for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda c: c.post("/v1/inference", ask(net, wait=False)), clients))
+    assert [r.status_code for r in responses] == [202] * 4, [r.text for r in responses]
+    assert len({r.json()["requestId"] for r in responses}) == 4

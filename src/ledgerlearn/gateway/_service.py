@@ -54,6 +54,8 @@ __all__ = ["Gateway", "GatewayPolicy", "RequestOutcome"]
 log = logging.getLogger("ledgerlearn.gateway")
 
 SETTLED = ("fulfilled", "refunded")
+ALLOWANCE_REQUESTS = 1_000
+"""Fees one token approval covers (the gateway approves again when it runs low)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ class Gateway:
         self.outcomes: dict[int, RequestOutcome] = {}
         self._features: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
+        self._allowance_lock = threading.Lock()
         self._workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway")
         self._closed = threading.Event()
         self.kill_after_gather = False
@@ -243,13 +246,30 @@ class Gateway:
             deadline_blocks=self.policy.deadline_blocks,
             fee=self.policy.fee,
         )
-        request_id = self.oracle.request(self.key, spec)
+        self._ensure_allowance(spec.fee)
+        request_id = self.oracle.request(self.key, spec, approve=False)
         outcome = RequestOutcome(request_id, f"{record.model}@{record.version}", mode, identity)
         with self._lock:
             self.outcomes[request_id] = outcome
         log.info(json.dumps({"event": "requested", "request": request_id, "identity": identity}))
         self._workers.submit(self._follow, outcome)
         return outcome
+
+    def _ensure_allowance(self, fee: int) -> None:
+        """Keep the oracle's allowance over the gateway's tokens above one fee.
+
+        One approval covers many requests (``ALLOWANCE_REQUESTS`` fees): concurrent calls
+        each approving their own fee would overwrite each other's allowance.
+        """
+        if fee == 0:
+            return
+        with self._allowance_lock:
+            token = self.oracle.token.functions
+            owner, spender = self.key.address, self.oracle.oracle.address
+            if int(self.chain.call(token.allowance(owner, spender))) >= fee:
+                return
+            amount = fee * ALLOWANCE_REQUESTS
+            self.chain.sender(self.key).transact(token.approve(spender, amount))
 
     # --- following ----------------------------------------------------------------------
 

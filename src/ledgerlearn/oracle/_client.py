@@ -241,9 +241,13 @@ class OracleClient:
 
     # --- requests ----------------------------------------------------------------------
 
-    def request(self, key: Secp256k1Key, spec: RequestSpec) -> int:
-        """Approve the fee, make the request and return its id."""
-        if spec.fee:
+    def request(self, key: Secp256k1Key, spec: RequestSpec, *, approve: bool = True) -> int:
+        """Approve the fee (unless ``approve`` is false), make the request, return its id.
+
+        Concurrent requests from one account must not each approve their own fee (an
+        approval replaces the previous one): approve once for many, and pass ``False``.
+        """
+        if spec.fee and approve:
             self._transact(key, self.token.functions.approve(self.oracle.address, spec.fee))
         receipt = self._transact(key, self.oracle.functions.request(spec.to_tuple()))
         event = receipt_events(self.oracle.events.InferenceRequested, receipt)[0]
