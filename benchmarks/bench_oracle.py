@@ -244,7 +244,7 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
             while not stop.is_set():
                 for node in nodes:
                     node.step()
-                stop.wait(0.05)
+                stop.wait(0.1)
 
         def clock() -> None:  # automine: deadlines and seed blocks need blocks
             while not stop.wait(0.1):
@@ -257,7 +257,7 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
             net.oracle,
             net.store,
             net.client,
-            GatewayPolicy(fee=TOKEN, deadline_blocks=3_000, wait_seconds=120, retry_seconds=0.05),
+            GatewayPolicy(fee=TOKEN, deadline_blocks=3_000, wait_seconds=120, retry_seconds=0.1),
         )
         resolver = EthrDidResolver(net.chain, net.manifest.get_address("IdentityRegistry"))
         app = gateway_app(

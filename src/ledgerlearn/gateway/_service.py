@@ -37,6 +37,7 @@ from ledgerlearn.exceptions import (
 from ledgerlearn.identity import EthrDidResolver, Secp256k1Key
 from ledgerlearn.oracle import (
     MAX_INPUT_ROWS,
+    EndpointDirectory,
     Mode,
     OracleClient,
     RequestSpec,
@@ -153,6 +154,7 @@ class Gateway:
             oracle.chain, oracle.deployment.get_address("IdentityRegistry")
         )
         self.beacon = BeaconClient.from_manifest(oracle.chain, oracle.deployment)
+        self.endpoints = EndpointDirectory(self.resolver, oracle.chain.chain_id)
         self.outcomes: dict[int, RequestOutcome] = {}
         self._features: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
@@ -330,7 +332,11 @@ class Gateway:
     def gather(self, outcome: RequestOutcome) -> Gathered:
         """Ask the drawn providers for their answers; keep the agreeing output for clients."""
         gathered = gather_answers(
-            self.oracle, self.resolver, outcome.request_id, timeout=self.policy.gather_timeout
+            self.oracle,
+            self.resolver,
+            outcome.request_id,
+            timeout=self.policy.gather_timeout,
+            directory=self.endpoints,
         )
         outcome.failures = dict(gathered.failures)
         counts: dict[int, int] = {}

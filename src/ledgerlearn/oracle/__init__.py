@@ -44,6 +44,7 @@ from ledgerlearn.oracle._client import (
 )
 from ledgerlearn.oracle._gather import (
     SERVICE_TYPE,
+    EndpointDirectory,
     Gathered,
     gather_answers,
     provider_endpoint,
@@ -70,6 +71,7 @@ __all__ = [
     "content_digest",
     "sign_request",
     "SERVICE_TYPE",
+    "EndpointDirectory",
     "Gathered",
     "gather_answers",
     "provider_endpoint",

@@ -189,6 +189,7 @@ class OracleClient:
         self._selected: dict[int, list[str]] = {}
         self._input_cids: dict[int, str] = {}
         self._first_block: dict[int, int] = {}
+        self._randomness: dict[int, bytes] = {}
 
     @property
     def domain(self) -> Eip712Domain:
@@ -255,8 +256,11 @@ class OracleClient:
         return int(event["args"]["requestId"])
 
     def randomness_request_id(self, request_id: int) -> bytes:
-        """Return the beacon request that draws ``request_id``'s providers."""
-        return bytes(self.chain.call(self.oracle.functions.randomnessRequestId(request_id)))
+        """Return the beacon request that draws ``request_id``'s providers (read once)."""
+        if request_id not in self._randomness:
+            call = self.oracle.functions.randomnessRequestId(request_id)
+            self._randomness[request_id] = bytes(self.chain.call(call))
+        return self._randomness[request_id]
 
     def select(self, key: Secp256k1Key, request_id: int) -> list[str]:
         """Draw the providers once the beacon fulfilled; return them (empty if refunded)."""
@@ -288,6 +292,11 @@ class OracleClient:
                 return []
             self.note_event(events[0])
         return list(self._selected[request_id])
+
+    def known_selection(self, request_id: int) -> list[str] | None:
+        """Return the draw of ``request_id`` if this client has seen it, without reading."""
+        drawn = self._selected.get(request_id)
+        return None if drawn is None else list(drawn)
 
     def input_cid(self, request_id: int) -> str:
         """Return the CID of ``request_id``'s input, from its ``InferenceRequested`` event."""

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -35,6 +38,7 @@ from ledgerlearn.oracle._client import OracleClient, Report, build_report
 
 __all__ = [
     "SERVICE_TYPE",
+    "EndpointDirectory",
     "Gathered",
     "gather_answers",
     "provider_endpoint",
@@ -74,6 +78,38 @@ def provider_endpoint(resolver: EthrDidResolver, chain_id: int, provider: str) -
     return None
 
 
+class EndpointDirectory:
+    """Providers' endpoints from their DID documents, each kept for ``ttl`` seconds.
+
+    Resolving a did:ethr document reads the identity's history from the chain; a gateway
+    asking the same providers many times a second reads each endpoint once per ``ttl``
+    (a provider that moves its endpoint is found again after at most that long).
+    """
+
+    def __init__(
+        self,
+        resolver: EthrDidResolver,
+        chain_id: int,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.resolver, self.chain_id, self.ttl, self.clock = resolver, chain_id, ttl, clock
+        self._known: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, provider: str) -> str | None:
+        """Return ``provider``'s ``InferenceProvider`` endpoint, if it published one."""
+        now = self.clock()
+        with self._lock:
+            known = self._known.get(provider)
+        if known is not None and known[0] > now:
+            return known[1]
+        endpoint = provider_endpoint(self.resolver, self.chain_id, provider)
+        with self._lock:
+            self._known[provider] = (now + self.ttl, endpoint)
+        return endpoint
+
+
 @dataclass
 class Gathered:
     """Verified answers by provider, and why each other drawn provider gave none."""
@@ -90,6 +126,7 @@ def gather_answers(
     *,
     timeout: float = 10.0,
     own: dict[str, SignedAnswer] | None = None,
+    directory: EndpointDirectory | None = None,
 ) -> Gathered:
     """Ask every provider drawn for ``request_id`` for its answer and verify each.
 
@@ -103,6 +140,8 @@ def gather_answers(
         Seconds per provider.
     own
         Answers already at hand (a reporting provider's own), not asked for again.
+    directory
+        Where endpoints are looked up (resolving each DID on every call by default).
 
     Returns
     -------
@@ -117,7 +156,10 @@ def gather_answers(
     wanted = [p for p in drawn if p not in gathered.answers]
 
     def ask(provider: str) -> tuple[str, SignedAnswer | None, bytes, str]:
-        endpoint = provider_endpoint(resolver, oracle.chain.chain_id, provider)
+        if directory is not None:
+            endpoint = directory(provider)
+        else:
+            endpoint = provider_endpoint(resolver, oracle.chain.chain_id, provider)
         if endpoint is None:
             return provider, None, b"", "no InferenceProvider service in its DID document"
         try:

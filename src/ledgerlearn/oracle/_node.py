@@ -154,6 +154,7 @@ class ProviderNode:
         )
         self.following: set[int] = set(self._load().get("following", []))
         self._open_since: dict[int, float] = {}
+        self._wake: dict[int, int] = {}
         self._key_index: int | None = None
         self.provider: Provider | None = None
 
@@ -253,20 +254,22 @@ class ProviderNode:
             self.oracle.note_event(event)  # the provider API then never scans logs for them
             if event["event"] == "InferenceRequested":
                 self.following.add(request_id)
+            else:
+                self._wake.pop(request_id, None)  # drawn: look at it now
         else:
-            self.following.discard(request_id)
-            self._open_since.pop(request_id, None)
+            self._forget(request_id)
 
     def step(self) -> bool:
         """Read new events and act on every followed request; return whether it acted."""
         if self.provider is None:
             self.setup()
-        self.metrics.block.set(self.chain.block_number)
+        head = self.chain.block_number
+        self.metrics.block.set(head)
         acted = self._drop_revoked()
         self.cursor.poll(self._on_event)
         for request_id in sorted(self.following):
             try:
-                acted |= self._act(request_id)
+                acted |= self._act(request_id, head)
             except (LedgerLearnError, OSError) as exc:
                 self.metrics.errors.inc()
                 self._note("error", request=request_id, error=f"{type(exc).__name__}: {exc}")
@@ -288,42 +291,65 @@ class ProviderNode:
             dropped = True
         return dropped
 
-    def _act(self, request_id: int) -> bool:
+    def _forget(self, request_id: int) -> None:
+        self.following.discard(request_id)
+        self._open_since.pop(request_id, None)
+        self._wake.pop(request_id, None)
+
+    def _act(self, request_id: int, head: int) -> bool:
+        """Do what ``request_id`` needs of this node now (no chain read when nothing can)."""
+        if head < self._wake.get(request_id, 0):
+            return False  # waiting for a seed block or for the assigned key's window
+        drawn = self.oracle.known_selection(request_id)
+        if drawn is not None:
+            if self.address.lower() not in {p.lower() for p in drawn}:
+                self._forget(request_id)  # others' business from here on
+                return False
+            first_seen = self._open_since.setdefault(request_id, self.clock())
+            if self.clock() - first_seen < self.report_after:
+                return False  # the gateway reports; a settled event drops the request
         request = self.oracle.get_request(request_id)
         if request.status in ("fulfilled", "refunded"):
-            self.following.discard(request_id)
-            self._open_since.pop(request_id, None)
+            self._forget(request_id)
             return False
         if request.status == "selecting":
-            return self._draw(request_id)
-        drawn = {p.lower() for p in self.oracle.selected(request_id)}
-        if self.address.lower() not in drawn:
-            self.following.discard(request_id)  # others' business from here on
+            return self._draw(request_id, head)
+        if self.address.lower() not in {p.lower() for p in self.oracle.selected(request_id)}:
+            self._forget(request_id)
             return False
-        if self.chain.block_number > request.deadline:
+        if head > request.deadline:
             if self._send("refund", lambda: self.oracle.refund(self.key, request_id)):
                 self._note("refunded", request=request_id)
             return True
         first_seen = self._open_since.setdefault(request_id, self.clock())
         if self.clock() - first_seen < self.report_after:
             return False
-        return self._report(request_id)
+        if self._report(request_id):
+            return True
+        self._open_since[request_id] = self.clock()  # not reportable yet: wait another period
+        return False
 
-    def _draw(self, request_id: int) -> bool:
+    def _draw(self, request_id: int, head: int) -> bool:
         randomness = self.oracle.randomness_request_id(request_id)
         state = self.beacon.request_state(randomness)
         if state["fulfilled"]:
             if self._send("select", lambda: self.oracle.select(self.key, request_id)):
                 self._note("drew providers", request=request_id)
             return True
-        if not self.use_vrf or self.chain.block_number <= int(state["seedBlock"]):
+        if not self.use_vrf:
+            return False
+        if head <= int(state["seedBlock"]):
+            self._wake[request_id] = int(state["seedBlock"]) + 1
             return False
         mine = self._vrf_key_index()
-        late = self.chain.block_number > int(state["deadline"])
+        late = head > int(state["deadline"])
         if mine is not None and (late or self.beacon.assigned_key(randomness) == mine):
             if self._send("fulfil", lambda: self.beacon.fulfil(self.key, self.vrf_key, randomness)):
                 self._note("fulfilled randomness", request=request_id)
             return True
+        # The assigned key's window: it fulfils and draws (or the gateway draws); this node
+        # looks again once the window is over, to fulfil or draw itself if nobody did.
+        self._wake[request_id] = int(state["deadline"]) + 1
         return False
 
     def _report(self, request_id: int) -> bool:
