@@ -362,7 +362,11 @@ def main() -> None:
         "/v1/inference` that waits for the settled answer: signature check, input check, "
         "request, beacon draw, selection, five answers gathered over HTTP and verified, "
         "report. The baseline is a direct call to one provider's answer API for an open "
-        "request (no quorum, no chain write). Milliseconds.\n\n"
+        "request (no quorum, no chain write). Milliseconds. Under load the single process "
+        "is CPU-bound: a profile (py-spy) shows most time in web3.py's per-call ABI "
+        "validation (it recomputes the 4-byte selector of every function of a contract, "
+        "keccak each, on every call) and JSON-RPC round trips of polling; providers and "
+        "the gateway as separate processes on separate machines do not share that CPU.\n\n"
         "| path | p50 | p95 | requests | ratio / throughput |\n|---|---|---|---|---|\n"
         + "\n".join(gateway)
         + "\n"

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,10 +299,10 @@ class Gateway:
         if request.status == "selecting":
             randomness = self.oracle.randomness_request_id(request_id)
             if self.beacon.request_state(randomness)["fulfilled"]:
-                self._select(request_id)
+                self._unless_moved_on(self.oracle.select, request_id)
             return False
         if self.chain.block_number > request.deadline:
-            self._refund(request_id)
+            self._unless_moved_on(self.oracle.refund, request_id)
             return False
         gathered = self.gather(outcome)
         if self.kill_after_gather:
@@ -315,16 +316,12 @@ class Gateway:
                 raise
         return False  # the next step reads the settled state
 
-    def _select(self, request_id: int) -> None:
+    def _unless_moved_on(
+        self, step: Callable[[Secp256k1Key, int], object], request_id: int
+    ) -> None:
+        """Draw or refund; a provider node that did it first leaves the status changed."""
         try:
-            self.oracle.select(self.key, request_id)
-        except ContractRevertError as exc:
-            if type(exc).__name__ != "OracleWrongStatus":
-                raise
-
-    def _refund(self, request_id: int) -> None:
-        try:
-            self.oracle.refund(self.key, request_id)
+            step(self.key, request_id)
         except ContractRevertError as exc:
             if type(exc).__name__ != "OracleWrongStatus":
                 raise

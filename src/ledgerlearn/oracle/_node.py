@@ -237,12 +237,7 @@ class ProviderNode:
 
     def _vrf_key_index(self) -> int | None:
         if self._key_index is None:
-            try:
-                self._key_index = int(
-                    self.chain.call(self.beacon.contract.functions.keyIndexOf(self.address))
-                )
-            except revert_error_class("BeaconUnknownKey"):
-                return None
+            self._key_index = self.beacon.key_index_of(self.address)
         return self._key_index
 
     # --- the loop -----------------------------------------------------------------------

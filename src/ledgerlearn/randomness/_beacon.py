@@ -23,7 +23,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import Chain, DeploymentManifest
+from ledgerlearn.ledger import Chain, DeploymentManifest, revert_error_class
 from ledgerlearn.randomness._ecvrf import SECP256K1_SHA256_TAI, VerificationHelpers, VrfKey
 from ledgerlearn.randomness._groups import Point
 
@@ -169,6 +169,24 @@ class BeaconClient:
         point = vrf_key.public_key
         sender.transact(self.contract.functions.registerKey([point.x, point.y], bond))
         return int(self.contract.functions.keyIndexOf(owner.address).call())
+
+    def key_index_of(self, owner: str) -> int | None:
+        """Return the key index ``owner`` registered, or ``None`` if it has none.
+
+        Parameters
+        ----------
+        owner
+            The key holder's address.
+
+        Returns
+        -------
+        int | None
+            The index, or ``None``.
+        """
+        try:
+            return int(self.chain.call(self.contract.functions.keyIndexOf(owner)))
+        except revert_error_class("BeaconUnknownKey"):
+            return None
 
     def request(self, requester: Secp256k1Key, purpose: bytes) -> bytes:
         """Request randomness for ``purpose``.

@@ -55,7 +55,7 @@ from ledgerlearn.identity import (
 from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.attacks import flip_labels, make_attack
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
-from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor, revert_error_class
+from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import ContentStore, cid_from_binary
@@ -650,12 +650,7 @@ class TrainingNode:
     def _vrf_key_index(self) -> int | None:
         """Return the node's key index in the beacon (``None`` before registering), cached."""
         if self._key_index is None:
-            try:
-                self._key_index = int(
-                    self.chain.call(self.beacon.contract.functions.keyIndexOf(self.address))
-                )
-            except revert_error_class("BeaconUnknownKey"):
-                return None
+            self._key_index = self.beacon.key_index_of(self.address)
         return self._key_index
 
     def compute_round(self, round_number: int) -> tuple[RoundOutcome, bytes, str]:
