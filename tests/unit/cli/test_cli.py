@@ -165,6 +165,17 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert steps["store artifact"]["cid"].startswith("bafybei")
     assert len(steps["randomness"]["committee"]) == 3 and steps["randomness"]["fulfilGas"] < 200_000
     assert (tmp_path / "demo" / "deployment.json").is_file()
+    oracle = steps["inference oracle"]
+    assert all(check["ok"] for check in oracle["checks"]) and len(oracle["checks"]) >= 10
+    assert all(answer["status"] == "fulfilled" for answer in oracle["requests"])
+    assert oracle["liarStats"]["deviated"] >= 3  # every majority answer of the liar
+    assert oracle["liarStats"]["fees"] == 0
+    above = [
+        answer["requestId"]
+        for answer in oracle["requests"]
+        if answer["mode"] == "median" and answer["result"] >= 0.5
+    ]
+    assert [request for request, why in oracle["reviews"] if why == "threshold"] == above
     code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
     steps = {step["step"]: step for step in again["steps"]}
     assert code == 0 and steps["read events"]["events"][0] == "RoleGranted"  # a rerun starts afresh
