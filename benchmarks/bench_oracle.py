@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,15 +47,14 @@ from ledgerlearn.ledger import (
     deploy_protocol,
 )
 from ledgerlearn.oracle import (
+    LocalProviders,
     Mode,
     OracleClient,
-    ProviderNode,
     Quota,
     RateLimiter,
     RequestSpec,
     RequestVerifier,
     build_report,
-    provider_app,
     sign_answer,
     sign_request,
 )
@@ -221,38 +219,17 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
             outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
             license="MIT",
         ).version
-        stop = threading.Event()
-        servers: list[HttpServer] = []
-        nodes = []
-        for i, key in enumerate(net.providers[:5]):
-            node = ProviderNode(
-                net.chain,
-                net.manifest,
-                net.store,
-                key,
-                [f"bench@{version}"],
-                tmp / f"node{i}",
-                report_after=120.0,  # the gateway reports; nodes only draw
-            )
-            server = HttpServer(provider_app(node.setup()))
-            node.endpoint = server.url
-            node.setup()  # publishes the endpoint
-            servers.append(server.start())
-            nodes.append(node)
-
-        def loop() -> None:
-            while not stop.is_set():
-                for node in nodes:
-                    node.step()
-                stop.wait(0.1)
-
-        def clock() -> None:  # automine: deadlines and seed blocks need blocks
-            while not stop.wait(0.1):
-                net.chain.mine(1)
-
-        threads = [threading.Thread(target=f, daemon=True) for f in (loop, clock)]
-        for thread in threads:
-            thread.start()
+        providers = LocalProviders(
+            net.chain,
+            net.manifest,
+            net.store,
+            net.providers[:5],
+            [f"bench@{version}"],
+            tmp,
+            report_after=120.0,  # the gateway reports; nodes only draw
+            block_seconds=0.1,
+            poll_seconds=0.1,
+        ).start()
         gateway = Gateway(
             net.oracle,
             net.store,
@@ -267,7 +244,6 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
             Quota(limit=1_000_000),
         )
         front = HttpServer(app).start()
-        servers.append(front)
         body = json.dumps({"model": f"bench@{version}", "input": {"x": [ROW]}}).encode()
 
         def ask(key: Ed25519Key, http: httpx.Client) -> float:
@@ -292,8 +268,7 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
                     time.sleep(0.05)
                 gateway.kill_after_gather = False
                 drawn = net.oracle.selected(outcome.request_id)
-                index = [n.address for n in nodes].index(drawn[0])
-                url = f"{servers[index].url}/v1/answers"
+                url = f"{providers.servers[drawn[0]].url}/v1/answers"
                 direct = []
                 for _ in range(requests + 1):
                     start = time.perf_counter()
@@ -312,12 +287,9 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
                 loaded = [t for ts in pool.map(one_client, range(clients)) for t in ts]
             wall = time.perf_counter() - start
         finally:
-            stop.set()
             gateway.close()
-            for server in servers:
-                server.stop()
-            for thread in threads:
-                thread.join(10)
+            front.stop()
+            providers.stop()
             net.chain.close()
     g50, g95 = _percentiles(via_gateway)
     d50, d95 = _percentiles(direct)

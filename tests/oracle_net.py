@@ -11,34 +11,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from ledgerlearn._http import HttpServer, free_port
+from ledgerlearn._http import HttpServer
 from ledgerlearn.gateway import Gateway, GatewayPolicy
 from ledgerlearn.learning.models import MLP
-from ledgerlearn.oracle import ProviderNode, provider_app
+from ledgerlearn.oracle import LocalProviders, ProviderNode
 from tests.oracle_env import TOKEN, Env
 
 ROW = [0.5, -1.0, 2.0, 0.25]
 
 
-class Server(HttpServer):
-    """A loopback server for tests (``start`` returns it)."""
-
-    def __init__(self, app: FastAPI, port: int | None = None) -> None:
-        super().__init__(app, "127.0.0.1", port or 0)
-
-    def start(self, timeout: float = 10.0) -> Server:
-        super().start(timeout)
-        return self
-
-
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    server = Server(app).start()
+    server = HttpServer(app).start()
     try:
         yield server.url
     finally:
@@ -66,10 +55,23 @@ def publish_mlp(env: Env, tmp_path: Path) -> int:
 class Net:
     env: Env
     version: int
-    nodes: list[ProviderNode]
-    servers: dict[str, Server]
-    stop: threading.Event = field(default_factory=threading.Event)
-    paused: set[str] = field(default_factory=set)
+    providers: LocalProviders
+
+    @property
+    def nodes(self) -> list[ProviderNode]:
+        return self.providers.nodes
+
+    @property
+    def servers(self) -> dict[str, HttpServer]:
+        return self.providers.servers
+
+    @property
+    def paused(self) -> set[str]:
+        return self.providers.paused
+
+    @property
+    def stop(self) -> threading.Event:
+        return self.providers.stopping
 
     def gateway(self, **policy: object) -> Gateway:
         fields: dict[str, object] = {
@@ -96,45 +98,17 @@ def provider_net(
 ) -> Iterator[Net]:
     """Start five provider nodes on ``digits@3`` (the first ``liars`` lie) and the clocks."""
     version = publish_mlp(env, tmp_path)
-    nodes: list[ProviderNode] = []
-    servers: dict[str, Server] = {}
-    for i, key in enumerate(env.providers[:5]):
-        port = free_port()
-        node = ProviderNode(
-            env.chain,
-            env.oracle.deployment,
-            env.store,
-            key,
-            [f"digits@{version}"],
-            tmp_path / f"node{i}",
-            stake=100 * TOKEN,
-            report_after=report_after,
-            dishonest=i < liars,
-            endpoint=f"http://127.0.0.1:{port}",
-        )
-        servers[key.address] = Server(provider_app(node.setup()), port).start()
-        nodes.append(node)
-    net = Net(env, version, nodes, servers)
-
-    def step_nodes() -> None:
-        while not net.stop.is_set():
-            for node in nodes:
-                if node.address not in net.paused:
-                    node.step()
-            net.stop.wait(0.2)
-
-    def clock() -> None:
-        while not net.stop.wait(block_seconds):
-            env.chain.mine(1)
-
-    threads = [threading.Thread(target=f, daemon=True) for f in (step_nodes, clock)]
-    for thread in threads:
-        thread.start()
-    try:
-        yield net
-    finally:
-        net.stop.set()
-        for thread in threads:
-            thread.join(10)
-        for server in servers.values():
-            server.stop()
+    providers = LocalProviders(
+        env.chain,
+        env.oracle.deployment,
+        env.store,
+        env.providers[:5],
+        [f"digits@{version}"],
+        tmp_path,
+        stake=100 * TOKEN,
+        report_after=report_after,
+        dishonest=range(liars),
+        block_seconds=block_seconds,
+    )
+    with providers:
+        yield Net(env, version, providers)

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +28,8 @@ import httpx
 import numpy as np
 from web3.types import Wei
 
-from ledgerlearn._http import HttpServer, free_port
-from ledgerlearn.exceptions import LedgerLearnError, OracleError
+from ledgerlearn._http import HttpServer
+from ledgerlearn.exceptions import OracleError
 from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
 from ledgerlearn.governance import Governance
 from ledgerlearn.identity import (
@@ -44,10 +43,9 @@ from ledgerlearn.learning.datasets import load_dataset
 from ledgerlearn.ledger import Chain, DeploymentManifest
 from ledgerlearn.oracle import (
     VALUE_SCALE,
+    LocalProviders,
     OracleClient,
-    ProviderNode,
     RequestVerifier,
-    provider_app,
     sign_request,
 )
 from ledgerlearn.provenance import verify_inference
@@ -118,40 +116,30 @@ def oracle_section(
         f"{str(proposal)[:10]}… ({gov.status(proposal).state})"
     )
 
-    stop = threading.Event()
-    nodes: list[ProviderNode] = []
-    servers: list[HttpServer] = []
-    clock = threading.Thread(target=_clock, args=(chain, stop), daemon=True)
-    clock.start()  # the embedded chain mines only on transactions; deadlines count blocks
-    try:
-        for i, key in enumerate(keys):
-            server_port = free_port()
-            node = ProviderNode(
-                chain,
-                manifest,
-                store,
-                key,
-                [f"{model}@production"],
-                workdir / "providers" / f"p{i}",
-                stake=200 * TOKEN,
-                endpoint=f"http://127.0.0.1:{server_port}",
-                report_after=30.0,
-                dishonest=i == 4,
-            )
-            servers.append(HttpServer(provider_app(node.setup()), port=server_port).start())
-            nodes.append(node)
-        assert nodes[0].provider is not None
-        (loaded,) = nodes[0].provider.models.values()
-        liar = nodes[4].address
-        say(
-            f"5 providers serve {model}@production = v{loaded.version} (sha256 "
-            f"{loaded.artifact_sha256.hex()[:12]}…, verified against the registry), each "
-            f"staked 200 LLT with a VRF key and an endpoint in its DID document; "
-            f"{liar[:10]}… lies"
-        )
-        stepper = threading.Thread(target=_step, args=(nodes, stop), daemon=True)
-        stepper.start()
-
+    providers = LocalProviders(
+        chain,
+        manifest,
+        store,
+        keys,
+        [f"{model}@production"],
+        workdir / "providers",
+        stake=200 * TOKEN,
+        report_after=30.0,
+        dishonest={4},
+    )
+    nodes = providers.nodes
+    assert nodes[0].provider is not None
+    (loaded,) = nodes[0].provider.models.values()
+    liar = nodes[4].address
+    say(
+        f"5 providers serve {model}@production = v{loaded.version} (sha256 "
+        f"{loaded.artifact_sha256.hex()[:12]}…, verified against the registry), each "
+        f"staked 200 LLT with a VRF key and an endpoint in its DID document; "
+        f"{liar[:10]}… lies"
+    )
+    with contextlib.ExitStack() as running:
+        running.enter_context(providers)  # with a block clock: the embedded chain mines only
+        # on transactions, and seed blocks and deadlines count blocks
         gateway = Gateway(
             oracle,
             store,
@@ -161,7 +149,7 @@ def oracle_section(
         resolver = EthrDidResolver(chain, manifest.get_address("IdentityRegistry"))
         verifier = RequestVerifier(resolver=resolver, chain_id=chain.chain_id, cache_seconds=10)
         front = HttpServer(gateway_app(gateway, verifier)).start()
-        servers.append(front)
+        running.callback(front.stop)
         say(f"gateway listening on {front.url}, paying 1 LLT per request, k=5, quorum 3")
 
         data = load_dataset(dataset)
@@ -216,8 +204,8 @@ def oracle_section(
         say("review events: " + (", ".join(f"request {r} ({why})" for r, why in reviews) or "none"))
 
         gateway.close()
-        stop.set()  # every request is settled: stop the providers' loops and the clock
-        stepper.join(30)
+        front.stop()
+        providers.stop()  # every request is settled: stop the providers and the clock
         chosen = settled[0]["requestId"]
         evidence, checks = verify_inference(chain, manifest, store, chosen)
         say(f"evidence trail of request {chosen}, from the chain and the store alone:")
@@ -247,23 +235,6 @@ def oracle_section(
             checks=[{"name": c.name, "ok": c.ok} for c in checks],
             seconds=round(time.perf_counter() - started, 1),
         )
-    finally:
-        stop.set()
-        for server in servers:
-            server.stop()
-
-
-def _clock(chain: Chain, stop: threading.Event) -> None:
-    while not stop.wait(0.25):
-        chain.mine(1)
-
-
-def _step(nodes: list[ProviderNode], stop: threading.Event) -> None:
-    while not stop.is_set():
-        for node in nodes:
-            with contextlib.suppress(LedgerLearnError):  # retried next pass, as in `node run`
-                node.step()
-        stop.wait(0.2)
 
 
 def _ask(url: str, key: Any, did: str | None, body: dict[str, Any]) -> dict[str, Any]:

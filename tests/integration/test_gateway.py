@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from ledgerlearn._http import HttpServer
 from ledgerlearn.gateway import Gateway, gateway_app
 from ledgerlearn.identity import Ed25519Key
 from ledgerlearn.oracle import Quota, RateLimiter, RequestVerifier, load_model, sign_request
 from ledgerlearn.provenance import verify_inference
 from tests.oracle_env import build_oracle_env
-from tests.oracle_net import ROW, Net, Server, provider_net
+from tests.oracle_net import ROW, Net, provider_net
 
 PROBLEM = "application/problem+json"
 
@@ -203,7 +204,9 @@ def test_an_offline_provider_does_not_stop_the_quorum(
         assert offline.provider is not None
         from ledgerlearn.oracle import provider_app
 
-        net.servers[offline.address] = Server(provider_app(offline.provider), server.port).start()
+        net.servers[offline.address] = HttpServer(
+            provider_app(offline.provider), port=server.port
+        ).start()
         net.paused.discard(offline.address)
 
 

@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
+from ledgerlearn._http import free_port
 from ledgerlearn.identity import Ed25519Key, ethr_did
 from ledgerlearn.ledger import Chain, DevnetBackend, dev_keys
 from ledgerlearn.oracle import sign_request
 from tests.oracle_env import build_oracle_env
-from tests.oracle_net import ROW, free_port, publish_mlp
+from tests.oracle_net import ROW, publish_mlp
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -23,7 +23,7 @@ from ledgerlearn.cli._options import (
     StoreRootOption,
 )
 from ledgerlearn.cli._output import Output
-from ledgerlearn.cli._registry import _options, _session
+from ledgerlearn.cli._registry import _reading
 
 __all__ = ["evidence_app", "gateway_command"]
 
@@ -88,8 +88,7 @@ def evidence_show(
     from ledgerlearn.provenance import inference_evidence
 
     out = Output(json_output)
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0, root)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest, root) as s:
         evidence = inference_evidence(s.chain, s.deployment, s.store, request_id)
     out.result(evidence.to_json(), _human(evidence))
 
@@ -109,8 +108,7 @@ def evidence_verify(
     from ledgerlearn.provenance import verify_inference
 
     out = Output(json_output)
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0, root)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest, root) as s:
         _, checks = verify_inference(s.chain, s.deployment, s.store, request_id)
     failed = [c for c in checks if not c.ok]
     out.result(

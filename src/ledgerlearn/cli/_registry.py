@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -103,6 +103,14 @@ def _session(opts: ChainOptions, *, need_key: bool = True) -> Iterator[Session]:
             )
         store = LocalContentStore(opts.root or settings.storage.root)
         yield Session(chain, deployment, key, store)
+
+
+def _reading(
+    backend: str | None, rpc_url: str | None, manifest: Path | None, root: Path | None = None
+) -> AbstractContextManager[Session]:
+    """Open a session that only reads (no signing key)."""
+    options = ChainOptions(backend, rpc_url, manifest, None, None, False, 0, root)
+    return _session(options, need_key=False)
 
 
 def _options(
@@ -431,8 +439,7 @@ def model_show(
     json_output: JsonOption = False,
 ) -> None:
     """Show a model's channels and versions, or one version's record."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         client = _client(s)
         if "@" not in ref:
             view = client.view(ref)
@@ -464,8 +471,7 @@ def model_history(
     json_output: JsonOption = False,
 ) -> None:
     """List a model's events: versions, channel moves (with proposal and report), revocations."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         events = _client(s).history(name)
     lines = []
     for e in events:
@@ -483,8 +489,7 @@ def model_lineage(
     json_output: JsonOption = False,
 ) -> None:
     """Show a version's ancestry back to its root."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         records = _client(s).lineage(ref)
         data = [r.to_json(s.chain.chain_id) for r in records]
     human = " <- ".join(f"v{r['version']} ({r['status']})" for r in data)
@@ -501,8 +506,7 @@ def model_verify(
     json_output: JsonOption = False,
 ) -> None:
     """Check a version's signature, manifest and weights against the chain; write nothing."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0, root)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest, root) as s:
         report = _client(s).verify(ref)
         data = {
             "verified": True,
@@ -526,8 +530,7 @@ def model_pull(
     json_output: JsonOption = False,
 ) -> None:
     """Verify a version and write its weights and manifest into DESTINATION."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0, root)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest, root) as s:
         result = _client(s).pull(ref, destination, force=force)
         data = {
             **result.report.record.to_json(s.chain.chain_id),
@@ -755,8 +758,7 @@ def gov_status(
     json_output: JsonOption = False,
 ) -> None:
     """Show a proposal's state, votes and next step (or list all proposals)."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         gov = _governance(s)
         ids = [_proposal_id(proposal_id)] if proposal_id else gov.proposal_ids()
         statuses = [gov.status(pid) for pid in ids]
@@ -779,8 +781,7 @@ def gov_advance(
     json_output: JsonOption = False,
 ) -> None:
     """Mine blocks and move time on a development chain (to reach vote ends and ETAs)."""
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         if blocks:
             s.chain.mine(blocks)
         if seconds:

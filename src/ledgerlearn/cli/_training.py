@@ -30,7 +30,7 @@ from ledgerlearn.cli._options import (
     StoreRootOption,
 )
 from ledgerlearn.cli._output import Output
-from ledgerlearn.cli._registry import _options, _session
+from ledgerlearn.cli._registry import _options, _reading, _session
 
 if TYPE_CHECKING:
     from ledgerlearn.config import Settings
@@ -122,8 +122,7 @@ def stake_show(
 ) -> None:
     """Show an account's active, unbonding and slashed stake, and the vault's totals."""
     out = Output(json_output)
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         client = _client(s)
         f = client.vault.functions
         out.result(
@@ -208,8 +207,7 @@ def task_status(
     from dataclasses import asdict
 
     out = Output(json_output)
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest) as s:
         client = _client(s)
         task = client.task(task_id)
         state = client.round(task_id, task.round)
@@ -248,8 +246,7 @@ def task_trail(
     from ledgerlearn.training import training_trail
 
     out = Output(json_output)
-    opts = _options(backend, rpc_url, manifest, None, None, False, 0, root)
-    with _session(opts, need_key=False) as s:
+    with _reading(backend, rpc_url, manifest, root) as s:
         trail = training_trail(_client(s), s.store, task_id)
         out.result({"task": task_id, "rounds": [row.to_json() for row in trail]})
 

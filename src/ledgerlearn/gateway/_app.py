@@ -252,10 +252,14 @@ def gateway_app(
         if outcome.settled.is_set():
             from ledgerlearn.provenance import inference_evidence
 
-            body["answers"] = gateway.answers(request_id)
             evidence = inference_evidence(
-                gateway.chain, gateway.oracle.deployment, gateway.store, request_id
+                gateway.chain,
+                gateway.oracle.deployment,
+                gateway.store,
+                request_id,
+                oracle=gateway.oracle,
             )
+            body["answers"] = evidence.answers
             body["evidence"] = evidence.to_json()
         return body
 

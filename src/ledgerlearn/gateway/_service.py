@@ -42,11 +42,10 @@ from ledgerlearn.oracle import (
     Mode,
     OracleClient,
     RequestSpec,
+    build_report,
     decode_value,
     gather_answers,
-    submit_report,
 )
-from ledgerlearn.oracle._gather import Gathered
 from ledgerlearn.randomness import BeaconClient
 from ledgerlearn.registry import ModelManifest, ModelRegistryClient, parse_model_ref
 from ledgerlearn.storage import ContentStore
@@ -163,8 +162,8 @@ class Gateway:
         self._workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway")
         self._closed = threading.Event()
         self.kill_after_gather = False
-        """Fault injection: stop following a request as soon as a quorum of its answers is
-        gathered, without reporting (what a gateway crash at that instant leaves behind)."""
+        """Fault injection: stop following a request as soon as a quorum of agreeing answers
+        is gathered, without reporting (what a gateway crash at that instant leaves)."""
 
     def close(self) -> None:
         """Stop following requests (providers report any the gateway leaves)."""
@@ -304,13 +303,28 @@ class Gateway:
         if self.chain.block_number > request.deadline:
             self._unless_moved_on(self.oracle.refund, request_id)
             return False
-        gathered = self.gather(outcome)
-        if self.kill_after_gather:
-            return len(gathered.answers) >= request.quorum  # "crash" once it holds a quorum
+        gathered = gather_answers(
+            self.oracle,
+            self.resolver,
+            request_id,
+            timeout=self.policy.gather_timeout,
+            directory=self.endpoints,
+        )
+        outcome.failures = dict(gathered.failures)
         try:
-            submit_report(self.oracle, self.key, gathered, request_id)
+            answers = list(gathered.answers.values())
+            report = build_report(request, self.oracle.selected(request_id), answers)
         except ReportError:
-            return False  # not enough answers yet: ask again
+            return False  # not enough (agreeing) answers yet: ask again
+        for provider in report.agreeing:  # the output clients get is one the quorum signed
+            if provider in gathered.outputs:
+                outcome.output = json.loads(gathered.outputs[provider])
+                outcome.output_cid = str(self.store.put(gathered.outputs[provider]))
+                break
+        if self.kill_after_gather:
+            return True  # "crash" holding a quorum of agreeing answers, never reporting
+        try:
+            self.oracle.fulfil(self.key, report)
         except ContractRevertError as exc:
             if type(exc).__name__ != "OracleWrongStatus":  # a provider reported first: fine
                 raise
@@ -325,29 +339,6 @@ class Gateway:
         except ContractRevertError as exc:
             if type(exc).__name__ != "OracleWrongStatus":
                 raise
-
-    def gather(self, outcome: RequestOutcome) -> Gathered:
-        """Ask the drawn providers for their answers; keep the agreeing output for clients."""
-        gathered = gather_answers(
-            self.oracle,
-            self.resolver,
-            outcome.request_id,
-            timeout=self.policy.gather_timeout,
-            directory=self.endpoints,
-        )
-        outcome.failures = dict(gathered.failures)
-        counts: dict[int, int] = {}
-        for answer in gathered.answers.values():
-            counts[answer.value] = counts.get(answer.value, 0) + 1
-        if counts:
-            value = max(counts, key=lambda v: (counts[v], -v))
-            for provider, answer in sorted(gathered.answers.items()):
-                if answer.value == value and provider in gathered.outputs:
-                    raw = gathered.outputs[provider]
-                    outcome.output = json.loads(raw)
-                    outcome.output_cid = str(self.store.put(raw))
-                    break
-        return gathered
 
     # --- reading ------------------------------------------------------------------------
 
@@ -380,19 +371,3 @@ class Gateway:
         if request.status in SETTLED:
             outcome.settled.set()
         return outcome
-
-    def answers(self, request_id: int) -> list[dict[str, Any]]:
-        """Return each recorded answer of a fulfilled request (provider, value, deviation)."""
-        rows = []
-        for event in self.oracle.events("AnswerRecorded", requestId=request_id):
-            args = event["args"]
-            rows.append(
-                {
-                    "provider": args["provider"],
-                    "value": int(args["value"]),
-                    "outputHash": "0x" + bytes(args["outputHash"]).hex(),
-                    "deviation": int(args["deviation"]),
-                    "agreed": bool(args["agreed"]),
-                }
-            )
-        return rows

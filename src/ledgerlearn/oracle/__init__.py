@@ -51,6 +51,7 @@ from ledgerlearn.oracle._gather import (
     publish_endpoint,
     submit_report,
 )
+from ledgerlearn.oracle._local import LocalProviders
 from ledgerlearn.oracle._node import ProviderNode
 from ledgerlearn.oracle._provider import (
     MAX_INPUT_BYTES,
@@ -80,6 +81,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_INPUT_ROWS",
     "LoadedModel",
+    "LocalProviders",
     "Provider",
     "ProviderNode",
     "ProviderAnswer",

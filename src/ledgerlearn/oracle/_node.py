@@ -155,6 +155,7 @@ class ProviderNode:
         self.following: set[int] = set(self._load().get("following", []))
         self._open_since: dict[int, float] = {}
         self._wake: dict[int, int] = {}
+        self._revocations_checked = -1
         self._key_index: int | None = None
         self.provider: Provider | None = None
 
@@ -260,7 +261,10 @@ class ProviderNode:
             self.setup()
         head = self.chain.block_number
         self.metrics.block.set(head)
-        acted = self._drop_revoked()
+        acted = False
+        if head != self._revocations_checked:  # a revocation needs a block: once per block
+            acted = self._drop_revoked()
+            self._revocations_checked = head
         self.cursor.poll(self._on_event)
         for request_id in sorted(self.following):
             try:

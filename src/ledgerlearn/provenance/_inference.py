@@ -95,16 +95,24 @@ def _hex(value: bytes) -> str:
 
 
 def inference_evidence(
-    chain: Chain, deployment: DeploymentManifest, store: ContentStore, request_id: int
+    chain: Chain,
+    deployment: DeploymentManifest,
+    store: ContentStore,
+    request_id: int,
+    *,
+    oracle: OracleClient | None = None,
 ) -> InferenceEvidence:
     """Rebuild the evidence of request ``request_id``.
+
+    ``oracle`` is a client to reuse (a gateway's, which already knows the blocks of the
+    requests it made, so the logs are read from there on); a fresh one by default.
 
     Raises
     ------
     OracleError
         If the request does not exist.
     """
-    oracle = OracleClient(chain, deployment)
+    oracle = oracle or OracleClient(chain, deployment)
     return _evidence(oracle, ModelRegistryClient(chain, deployment, store), request_id)
 
 
