@@ -527,7 +527,12 @@ def simulate(
     rule: Annotated[
         str | None, typer.Option(help="Aggregation rule spec, e.g. krum, nnm+median.")
     ] = None,
-    attack: Annotated[str | None, typer.Option(help="NAME:FRACTION, e.g. alie:0.2.")] = None,
+    attack: Annotated[
+        str | None,
+        typer.Option(
+            help="NAME[=STRENGTH]:FRACTION, e.g. alie:0.2 (the paper's z) or alie=1.5:0.2."
+        ),
+    ] = None,
     rounds: Annotated[int, typer.Option(help="Rounds.")] = 30,
     model: Annotated[str, typer.Option(help="mlp, logreg, cnn or lstm (torch extra).")] = "mlp",
     epochs: Annotated[int, typer.Option(help="Local epochs.")] = 1,
@@ -545,6 +550,7 @@ def simulate(
     json_output: JsonOption = False,
 ) -> None:
     """Simulate federated training in process: clients, a rule, an attack, rounds."""
+    from ledgerlearn.learning.attacks import make_attack
     from ledgerlearn.learning.models import TrainConfig
     from ledgerlearn.learning.simulation import DEFAULT_RULE, SimulationConfig, run_simulation
 
@@ -553,8 +559,11 @@ def simulate(
         attack_name, _, share = attack.partition(":")
         try:
             fraction = float(share or 0.2)
+            make_attack(attack_name)
         except ValueError as exc:
-            raise typer.BadParameter("--attack is NAME:FRACTION, e.g. alie:0.2") from exc
+            raise typer.BadParameter(
+                f"--attack is NAME[=STRENGTH]:FRACTION, e.g. alie:0.2 or alie=1.5:0.2 ({exc})"
+            ) from exc
     config = SimulationConfig(
         dataset=dataset,
         partition=partition,

@@ -40,14 +40,24 @@ class Attack:
     name
         Short name used on the CLI.
     strength
-        Attack-specific parameter (scale, sigma, epsilon, z override).
+        Attack-specific parameter: the factor for sign flip, scaling and IPM (epsilon), the
+        noise's sigma for Gaussian, ALIE's ``z`` (``None``: the paper's ``z_max`` from n
+        and f).
     poisons_data
         True for label flipping: attackers train on flipped labels, updates untouched.
     """
 
     name: str
-    strength: float = 1.0
+    strength: float | None = 1.0
     poisons_data: bool = False
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec that rebuilds this attack: ``name`` or ``name=strength``."""
+        default = ATTACKS.get(self.name)
+        if default is not None and default.strength == self.strength:
+            return self.name
+        return f"{self.name}={self.strength:g}"
 
     def forge(self, honest: Matrix, own: Matrix, rng: np.random.Generator) -> Matrix:
         """Produce the attackers' updates.
@@ -69,22 +79,23 @@ class Attack:
         count = own.shape[0]
         if count == 0 or self.poisons_data:
             return own
+        if self.name == "alie":
+            reference = honest if honest.shape[0] else own
+            n = honest.shape[0] + count
+            z = alie_z(n, count) if self.strength is None else self.strength
+            return np.tile(reference.mean(axis=0) - z * reference.std(axis=0), (count, 1))
+        factor = 1.0 if self.strength is None else self.strength
         if self.name == "sign_flip":
-            return -self.strength * own
+            return -factor * own
         if self.name == "gaussian":
-            return rng.normal(0.0, self.strength, size=own.shape)
+            return rng.normal(0.0, factor, size=own.shape)
         if self.name == "scaling":
-            return self.strength * own
+            return factor * own
         if self.name == "free_rider":
             return np.zeros_like(own)
-        reference = honest if honest.shape[0] else own
-        mean = reference.mean(axis=0)
         if self.name == "ipm":
-            return np.tile(-self.strength * mean, (count, 1))
-        if self.name == "alie":
-            n = honest.shape[0] + count
-            z = alie_z(n, count) if self.strength == 1.0 else self.strength
-            return np.tile(mean - z * reference.std(axis=0), (count, 1))
+            reference = honest if honest.shape[0] else own
+            return np.tile(-factor * reference.mean(axis=0), (count, 1))
         raise ValueError(f"unknown attack {self.name!r}; choose one of {', '.join(ATTACKS)}")
 
 
@@ -130,7 +141,7 @@ ATTACKS = {
     "gaussian": Attack("gaussian", 1.0),
     "label_flip": Attack("label_flip", 1.0, poisons_data=True),
     "scaling": Attack("scaling", 10.0),
-    "alie": Attack("alie", 1.0),
+    "alie": Attack("alie", None),
     "ipm": Attack("ipm", 10.0),
     "free_rider": Attack("free_rider", 1.0),
 }
@@ -138,25 +149,39 @@ ATTACKS = {
 
 Sign flip and IPM use large factors (10) so that, with 20 % attackers, they reverse plain
 averaging (4 x 10 outweighs 16 honest updates), as in Xie et al.'s experiments against the
-mean; ALIE uses the paper's ``z_max`` (strength 1.0 means "compute z from n and f")."""
+mean; ALIE uses the paper's ``z_max`` computed from n and f (strength ``None``)."""
 
 
-def make_attack(name: str, strength: float | None = None) -> Attack:
+def make_attack(spec: str, strength: float | None = None) -> Attack:
     """Return a named attack, optionally with another strength.
 
     Parameters
     ----------
-    name
-        One of :data:`ATTACKS`.
+    spec
+        One of :data:`ATTACKS`, optionally with its strength: ``alie`` (the paper's
+        ``z_max``) or ``alie=1.5`` (``z = 1.5``), ``sign_flip=4``.
     strength
-        Overrides the default parameter.
+        Overrides the default parameter (and any strength in ``spec``).
 
     Returns
     -------
     Attack
         The attack.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown or the strength is not a finite number.
     """
+    name, sep, value = spec.partition("=")
     if name not in ATTACKS:
         raise ValueError(f"unknown attack {name!r}; choose one of {', '.join(ATTACKS)}")
+    if sep and strength is None:
+        try:
+            strength = float(value)
+        except ValueError:
+            strength = float("nan")
+        if not math.isfinite(strength):
+            raise ValueError(f"attack strength in {spec!r} must be a finite number, e.g. {name}=2")
     base = ATTACKS[name]
     return base if strength is None else Attack(base.name, strength, base.poisons_data)

@@ -53,6 +53,25 @@ def test_attacks_forge_what_their_papers_describe() -> None:
     assert make_attack("gaussian", 3.0).forge(honest, own, rng).std() > 2
 
 
+def test_attack_specs_set_the_strength() -> None:
+    rng = np.random.default_rng(1)
+    honest = rng.normal(0.0, 1.0, size=(16, 6))
+    own = rng.normal(0.0, 1.0, size=(4, 6))
+    strong = make_attack("alie=1.5")
+    assert strong.strength == 1.5 and strong.spec == "alie=1.5"
+    assert np.allclose(
+        strong.forge(honest, own, rng), honest.mean(axis=0) - 1.5 * honest.std(axis=0)
+    )
+    # z = 1 is a z like any other, not "use the paper's z_max" (strength None is)
+    assert not np.allclose(
+        make_attack("alie=1").forge(honest, own, rng), make_attack("alie").forge(honest, own, rng)
+    )
+    assert make_attack("alie").spec == "alie" and make_attack("sign_flip=4").strength == 4.0
+    for bad in ("alie=big", "alie=nan", "alie=inf"):
+        with pytest.raises(ValueError, match="finite number"):
+            make_attack(bad)
+
+
 def test_alie_z_matches_the_paper_table() -> None:
     # Baruch et al. 2019: n = 50, f = 12 -> s = 14, z = Phi^-1(36/50) ~ 0.58
     assert alie_z(50, 12) == pytest.approx(0.583, abs=1e-3)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from ledgerlearn.exceptions import LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.learning.aggregation._kernels import weighted_row_sum_kernel
 
 __all__ = [
     "COLUMN_BLOCK",
@@ -176,8 +177,9 @@ def map_column_blocks(
 def weighted_row_sum(matrix: Matrix, shares: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return ``sum_i shares[i] * matrix[i]`` accumulated in float64, rows in order.
 
-    Column blocks run on all cores; within a block rows are added in index order, so the
-    result is bit-for-bit independent of threading and needs no float64 copy of the input.
+    A compiled kernel (:mod:`._kernels`) splits the columns between cores; within a column
+    rows are added in index order, so the result is bit-for-bit independent of threading
+    and of the CPU, and needs no float64 copy of the input.
 
     Parameters
     ----------
@@ -191,21 +193,7 @@ def weighted_row_sum(matrix: Matrix, shares: NDArray[np.float64]) -> NDArray[np.
     numpy.ndarray
         ``(d,)`` float64.
     """
-    d = matrix.shape[1]
-    result = np.zeros(d, dtype=np.float64)
-
-    def work(start: int) -> None:
-        columns = slice(start, min(start + COLUMN_BLOCK, d))
-        total = result[columns]
-        for row, share in zip(matrix[:, columns], shares, strict=True):
-            if share:
-                total += row * share  # row is contiguous; float64 via the float64 share
-        result[columns] = total
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for _ in pool.map(work, range(0, d, COLUMN_BLOCK)):
-            pass
-    return result
+    return weighted_row_sum_kernel(matrix, np.asarray(shares, dtype=np.float64))
 
 
 def squared_distances(matrix: Matrix) -> NDArray[np.float64]:

@@ -62,13 +62,22 @@ def bulyan(updates: Updates, num_byzantine: int) -> Vector:
     low_k, high_k = (theta - 1) // 2, theta // 2
 
     def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
-        # median and distances in the updates' own precision (as Flower computes them), so
-        # both pick the same beta values; only the final mean is accumulated in float64
-        ordered = np.partition(block, [low_k, high_k], axis=1)
-        median = (ordered[:, low_k] + ordered[:, high_k]) / block.dtype.type(2)
-        distance = np.abs(block - median[:, None])
-        closest = np.argsort(distance, axis=1, kind="stable")[:, :beta]
-        chosen_values = np.take_along_axis(block, closest, axis=1)
-        return np.add.reduce(chosen_values, axis=1, dtype=np.float64) / beta
+        # Median and distances in the updates' own precision (as Flower computes them), so
+        # both pick the same beta values; only the final mean is accumulated in float64.
+        # Once a coordinate's theta values are sorted, its beta values closest to the median
+        # are a window of consecutive values: the window starts at the number of positions
+        # s where the value after the window, x[s + beta], is closer to the median than
+        # x[s] (a condition that holds for a prefix of s). Ties keep the lower values.
+        block.sort(axis=1)
+        median = (block[:, low_k] + block[:, high_k]) / block.dtype.type(2)
+        slack = theta - beta
+        if slack:
+            right = block[:, beta:] - median[:, None]
+            left = median[:, None] - block[:, :slack]
+            start = np.count_nonzero(right < left, axis=1)
+        else:
+            start = np.zeros(block.shape[0], dtype=np.intp)
+        window = np.take_along_axis(block, start[:, None] + np.arange(beta), axis=1)
+        return np.add.reduce(window, axis=1, dtype=np.float64) / beta
 
     return map_column_blocks(chosen, reduce)

@@ -39,7 +39,7 @@ def coordinate_median(updates: Updates) -> Vector:
     low_k, high_k = (n - 1) // 2, n // 2
 
     def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
-        block.partition([low_k, high_k], axis=1)
+        block.sort(axis=1)  # SIMD sort of each coordinate's n values: faster than two selects
         low = block[:, low_k].astype(np.float64)
         return low if n % 2 else (low + block[:, high_k]) / 2.0
 

@@ -43,7 +43,7 @@ def trimmed_mean(updates: Updates, num_byzantine: int) -> Vector:
 
     def reduce(block: NDArray[np.floating]) -> NDArray[np.float64]:
         if f:
-            block.partition([f, n - f - 1], axis=1)
+            block.sort(axis=1)  # SIMD sort of each coordinate's n values: faster than two selects
         middle = block[:, f : n - f]
         return np.add.reduce(middle, axis=1, dtype=np.float64) / (n - 2 * f)
 
