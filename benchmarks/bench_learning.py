@@ -47,6 +47,19 @@ RULES = [
 COLUMNS = ["none", *ATTACKS]
 
 
+def _mnist(rule: str, attack: str | None, rounds: int) -> SimulationConfig:
+    """The robustness setting: MNIST, Dirichlet 0.5, 20 clients, 20 % attackers."""
+    return SimulationConfig(
+        dataset="mnist",
+        partition="dirichlet:0.5",
+        clients=20,
+        rule=rule,
+        attack=attack,
+        attack_fraction=0.0 if attack is None else 0.2,
+        rounds=rounds,
+    )
+
+
 def robustness(rounds: int, rules: list[str], part: tuple[int, int]) -> None:
     index, count = part
     cells = [(rule, attack) for rule in rules for attack in COLUMNS]
@@ -57,15 +70,7 @@ def robustness(rounds: int, rules: list[str], part: tuple[int, int]) -> None:
         key = f"{rule}|{attack}"
         if key in results and results[key]["rounds"] == rounds:
             continue
-        config = SimulationConfig(
-            dataset="mnist",
-            partition="dirichlet:0.5",
-            clients=20,
-            rule=rule,
-            attack=None if attack == "none" else attack,
-            attack_fraction=0.0 if attack == "none" else 0.2,
-            rounds=rounds,
-        )
+        config = _mnist(rule, None if attack == "none" else attack, rounds)
         started = time.perf_counter()
         result = run_simulation(config)
         results[key] = {
@@ -93,15 +98,7 @@ def alie_sweep(rounds: int) -> None:
             key = f"{rule}|{spec}"
             if key in results and results[key]["rounds"] == rounds:
                 continue
-            config = SimulationConfig(
-                dataset="mnist",
-                partition="dirichlet:0.5",
-                clients=20,
-                rule=rule,
-                attack=spec,
-                attack_fraction=0.2,
-                rounds=rounds,
-            )
+            config = _mnist(rule, spec, rounds)
             result = run_simulation(config)
             results[key] = {"rounds": rounds, "accuracy": result.final_accuracy}
             DATA.mkdir(exist_ok=True)
@@ -249,11 +246,14 @@ def report() -> None:
             "all-zero update), so under `free_rider` 16 updates arrive; that is fewer than "
             "Bulyan's 4f + 3 = 19 for f = 4, so every Bulyan round is skipped with that "
             "reason in metrics.jsonl and the model stays at its initialisation. ALIE uses the "
-            "paper's z_max (0.385 for n = 20, f = 4); it shifts each coordinate of the mean by "
-            "only 0.2·z·sigma, so in this setting (averaging whole local-epoch updates) it "
-            "does not break FedAvg, nor Krum or the median; the published ~10 % figures for "
-            "Krum and "
-            "the median under ALIE come from SGD with momentum on per-step gradients.",
+            "paper's z_max (0.385 for n = 20, f = 4); it moves each coordinate of the mean by "
+            "only f/n·z·sigma, so in this setting (averaging whole local-epoch updates) it "
+            "does not break FedAvg, nor Krum or the median — and, as the sweep below shows, "
+            "FedAvg keeps its accuracy at z = 1, 2 and 4 too: every honest client's local "
+            "epoch pulls the model back each round, and the shift -z·sigma lowers all "
+            "weights together. **The target's 'FedAvg failing under ALIE' is therefore not "
+            "shown**; sign flip and IPM do break FedAvg. The published ~10 % figures for "
+            "Krum and the median under ALIE come from per-step SGD on label-sorted MNIST.",
             "",
         ]
     alie_file = DATA / "learning-alie.json"
