@@ -55,23 +55,6 @@ def _replies(updates: np.ndarray, counts: np.ndarray) -> list[Message]:
     return replies
 
 
-def _strategy_call(
-    strategy: serverapp.FedAvg, updates: np.ndarray, counts: np.ndarray
-) -> tuple[Callable[[], np.ndarray], Callable[[], None]]:
-    """Return (timed call, untimed setup): strategies consume their replies' records."""
-    box: dict[str, list[Message]] = {}
-
-    def setup() -> None:
-        box["replies"] = _replies(updates, counts)
-
-    def call() -> np.ndarray:
-        arrays, _ = strategy.aggregate_train(1, box["replies"])
-        assert arrays is not None, "Flower's strategy returned no aggregate"
-        return arrays["update"].numpy()
-
-    return call, setup
-
-
 def main() -> None:
     logging.getLogger("flwr").setLevel(logging.WARNING)
     data = np.load(sys.argv[1])
@@ -107,21 +90,26 @@ def main() -> None:
     outputs: dict[str, np.ndarray] = {}
     times: dict[str, dict[str, float]] = {}
     errors: dict[str, str] = {}
-    for name in strategies:
+    for name, (strategy, weights) in strategies.items():
         repeats = 1 if name in SLOW else 3
-        strategy, weights = strategies[name]
-        call, setup = _strategy_call(strategy, updates, weights)
-        plans: dict[str, tuple[Callable[[], object], Callable[[], None]]] = {
-            "strategy": (call, setup),
-            "function": (functions[name], lambda: None),
+        # (untimed preparation, timed call): strategies consume their replies' records, so
+        # fresh Messages are built before each timed call
+        plans: dict[str, tuple[Callable[[], object], Callable[[object], object]]] = {
+            "strategy": (
+                lambda weights=weights: _replies(updates, weights),
+                lambda replies, strategy=strategy: strategy.aggregate_train(1, replies)[0][
+                    "update"
+                ].numpy(),
+            ),
+            "function": (lambda: None, lambda _, name=name: functions[name]()),
         }
-        for path, (timed, prepare) in plans.items():
+        for path, (prepare, timed) in plans.items():
             try:
                 best = float("inf")
                 for _ in range(repeats):
-                    prepare()
+                    prepared = prepare()
                     start = time.perf_counter()
-                    out = timed()
+                    out = timed(prepared)
                     best = min(best, time.perf_counter() - start)
                 outputs[f"{name}.{path}"] = np.asarray(out, dtype=np.float64)
                 times.setdefault(name, {})[path] = best

@@ -16,9 +16,10 @@ equality); callers check shapes and finiteness first.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,26 +33,37 @@ _LOCK = threading.Lock()
 """Numba's fallback threading layer (workqueue) must not be entered by two Python threads
 at once; the kernel already uses every core, so calls are serialised."""
 
+_Kernel = Callable[[NDArray[np.floating], NDArray[np.float64]], NDArray[np.float64]]
 
-@numba.njit(parallel=True, cache=True, nogil=True, fastmath=False)
-def _weighted_row_sum(
-    matrix: NDArray[np.floating], shares: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    n, d = matrix.shape
-    out = np.zeros(d)
-    blocks = (d + _BLOCK - 1) // _BLOCK
-    for block in numba.prange(blocks):
-        low = block * _BLOCK
-        high = min(low + _BLOCK, d)
-        total = np.zeros(high - low)
-        for i in range(n):
-            share = shares[i]
-            if share != 0.0:
-                row = matrix[i, low:high]
-                for j in range(high - low):
-                    total[j] += np.float64(row[j]) * share
-        out[low:high] = total
-    return out
+
+@functools.cache
+def _weighted_row_sum() -> _Kernel:
+    """Return the compiled kernel, importing Numba on first use.
+
+    Processes that never aggregate (trainers, providers) do not pay Numba's import; the
+    compiled code is cached on disk.
+    """
+    import numba
+
+    @numba.njit(parallel=True, cache=True, nogil=True, fastmath=False)
+    def kernel(matrix: NDArray[np.floating], shares: NDArray[np.float64]) -> NDArray[np.float64]:
+        n, d = matrix.shape
+        out = np.zeros(d)
+        blocks = (d + _BLOCK - 1) // _BLOCK
+        for block in numba.prange(blocks):
+            low = block * _BLOCK
+            high = min(low + _BLOCK, d)
+            total = np.zeros(high - low)
+            for i in range(n):
+                share = shares[i]
+                if share != 0.0:
+                    row = matrix[i, low:high]
+                    for j in range(high - low):
+                        total[j] += np.float64(row[j]) * share
+            out[low:high] = total
+        return out
+
+    return kernel
 
 
 def weighted_row_sum_kernel(
@@ -79,5 +91,5 @@ def weighted_row_sum_kernel(
     data = np.ascontiguousarray(matrix)
     weights = np.ascontiguousarray(shares, dtype=np.float64)
     with _LOCK:
-        result: NDArray[np.float64] = _weighted_row_sum(data, weights)
+        result = _weighted_row_sum()(data, weights)
     return result

@@ -29,6 +29,7 @@ wrong sum.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Collection, Mapping, Sequence
@@ -121,10 +122,14 @@ class SecAggConfig:
         if not 1 <= self.share_threshold <= k:
             raise SecAggError(f"threshold {self.share_threshold} must be in [1, {k}]")
 
-    @property
+    @functools.cached_property
     def graph(self) -> dict[str, frozenset[str]]:
-        """The neighbour graph derived from the seed."""
+        """The neighbour graph derived from the seed (computed once)."""
         return neighbour_graph(self.participants, self.seed, self.degree)
+
+    @functools.cached_property
+    def _points(self) -> dict[str, int]:
+        return {client: rank for rank, client in enumerate(sorted(self.participants), start=1)}
 
     @property
     def share_threshold(self) -> int:
@@ -135,7 +140,7 @@ class SecAggConfig:
 
     def point(self, client: str) -> int:
         """Return the Shamir x-coordinate of a client (its 1-based rank among participants)."""
-        return sorted(self.participants).index(client) + 1
+        return self._points[client]
 
 
 @dataclass(frozen=True)
