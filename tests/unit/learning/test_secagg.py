@@ -190,3 +190,32 @@ def test_configuration_errors_name_the_fix() -> None:
     client = SecAggClient(config.participants[0], config)
     with pytest.raises(SecAggError, match="10 finite values"):
         client.masked_input(np.full(10, np.nan), {})
+
+
+def test_a_single_masked_update_is_indistinguishable_from_uniform() -> None:
+    from scipy import stats
+
+    config, updates = _round(6, dimension=200_000)
+    server = SecAggServer(config)
+    clients = {c: SecAggClient(c, config) for c in config.participants}
+    for client in clients.values():
+        server.receive_advert(client.advertise())
+    for name, client in clients.items():
+        server.receive_shares(name, client.share_keys(server.adverts))
+    target = config.participants[0]
+    masked = clients[target].masked_input(updates[target], server.inbox(target))
+    plain = config.quantizer.quantize(updates[target])
+
+    def uniformity(words: np.ndarray) -> tuple[float, float]:
+        bins = np.bincount((words >> np.uint32(24)).astype(np.int64), minlength=256)
+        chi2 = stats.chisquare(bins).pvalue
+        ks = stats.kstest(words.astype(np.float64) / 2.0**32, "uniform").pvalue
+        return float(chi2), float(ks)
+
+    chi2, ks = uniformity(masked)
+    assert chi2 > 1e-3 and ks > 1e-3  # the masked words look uniform on 32 bits
+    plain_chi2, plain_ks = uniformity(plain)
+    assert plain_chi2 < 1e-12 and plain_ks < 1e-12  # the same test sees the plain update
+    # Low bits too: a mask that only randomised the top byte would fail here.
+    low = np.bincount((masked & np.uint32(0xFF)).astype(np.int64), minlength=256)
+    assert stats.chisquare(low).pvalue > 1e-3
