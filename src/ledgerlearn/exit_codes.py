@@ -36,6 +36,7 @@ class ExitCode(IntEnum):
     KEYSTORE_PASSWORD = 32
     LEARNING = 40
     DATASET_MISSING = 41
+    PRIVACY_BUDGET = 42
     REGISTRY = 50
     MODEL_NOT_FOUND = 51
     ARTIFACT_VERIFICATION = 52
@@ -84,6 +85,8 @@ REMEDIES: dict[ExitCode, str] = {
     "(`ledgerlearn simulate --help`)",
     ExitCode.DATASET_MISSING: "install the dataset as the message says (`make setup` installs all "
     "of them)",
+    ExitCode.PRIVACY_BUDGET: "allow a larger epsilon or delta, run fewer rounds, or sample fewer "
+    "clients per round; `ledgerlearn privacy plan` says what a budget allows",
     ExitCode.REGISTRY: "check the model name, version and your identity's per-model role "
     "(`ledgerlearn model show NAME`)",
     ExitCode.MODEL_NOT_FOUND: "list what exists with `ledgerlearn model history NAME`; a channel "

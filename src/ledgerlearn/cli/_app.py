@@ -33,6 +33,7 @@ from ledgerlearn.cli._options import (
 )
 from ledgerlearn.cli._oracle import evidence_app, gateway_command
 from ledgerlearn.cli._output import Output, print_error
+from ledgerlearn.cli._privacy import privacy_app
 from ledgerlearn.cli._registry import (
     ChainOptions,
     did_ethr_commands,
@@ -79,6 +80,7 @@ app.add_typer(stake_app, name="stake")
 app.add_typer(task_app, name="task")
 app.add_typer(node_app, name="node")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(privacy_app, name="privacy")
 app.command("gateway")(gateway_command)
 did_ethr_commands(did_app)
 

@@ -249,3 +249,21 @@ def test_simulate_runs_resumes_and_reports(
         capsys, "simulate", "--dataset", "digits", "--partition", "zipf", "--rounds", "1", "--json"
     )
     assert code == ExitCode.LEARNING and "unknown partition" in bad["error"]
+
+
+def test_privacy_plan_and_spend(capsys: pytest.CaptureFixture[str]) -> None:
+    from ledgerlearn.learning.privacy import epsilon_for
+
+    code, data, _ = run(capsys, "privacy", "plan", "--epsilon", "3", "--rounds", "12", "--json")
+    assert code == 0
+    z = data["noiseMultiplier"]
+    assert data["schedule"][-1] == {"round": 12, "epsilon": epsilon_for(z, 12, 1e-5)}
+    assert data["schedule"][-1]["epsilon"] <= 3.0
+    code, spent, _ = run(
+        capsys, "privacy", "spend", "--noise-multiplier", str(z), "--rounds", "12", "--json"
+    )
+    assert code == 0 and spent["schedule"] == data["schedule"]
+    code, _, err = run(capsys, "privacy", "plan", "--epsilon", "1e-6", "--rounds", "2000")
+    assert code == ExitCode.PRIVACY_BUDGET and "out of reach" in err
+    code, _, err = run(capsys, "privacy", "plan", "--epsilon", "3", "--accountant", "moments")
+    assert code == ExitCode.USAGE and "rdp or pld" in err

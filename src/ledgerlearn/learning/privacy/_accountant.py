@@ -27,6 +27,7 @@ import dp_accounting
 from dp_accounting import pld, rdp
 
 from ledgerlearn.exceptions import LedgerLearnError
+from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
     "ACCOUNTANTS",
@@ -46,6 +47,8 @@ logging.getLogger("absl").setLevel(logging.ERROR)
 
 class PrivacyBudgetError(LedgerLearnError, ValueError):
     """A schedule that would spend more than the privacy budget, or cannot reach it."""
+
+    exit_code = ExitCode.PRIVACY_BUDGET
 
 
 def _check(noise_multiplier: float, sample_rate: float, delta: float, accountant: str) -> None:
