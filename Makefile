@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := dataset-fashion-mnist
 
-.PHONY: setup demo test lint typecheck contracts contracts-check bench clean
+.PHONY: setup demo demo-private test lint typecheck contracts contracts-check bench clean
 
 setup: $(VENV)/.installed node_modules/.installed apt
 
@@ -43,6 +43,10 @@ test: setup contracts-check lint
 
 demo: setup
 	@$(BIN)/ledgerlearn demo
+
+# The same demo with a differentially private training task (epsilon per round printed).
+demo-private: setup
+	@$(BIN)/ledgerlearn demo --private --workdir .ledgerlearn/demo-private
 
 bench: setup
 	@$(BIN)/python benchmarks/bench_foundation.py

@@ -45,6 +45,30 @@ if TYPE_CHECKING:
 __all__ = ["network_section"]
 
 
+PRIVATE_EPSILON = 8.0
+PRIVATE_DELTA = 1e-5
+
+
+def private_config(rounds: int) -> NetworkConfig:
+    """Return the demo network with client-level DP: FedAvg of clipped updates plus noise.
+
+    The noise multiplier is planned so that ``rounds`` rounds spend epsilon 8 at delta 1e-5
+    (RDP accountant); nobody attacks (DP bounds each trainer's influence, it does not detect
+    poisoning).
+    """
+    from ledgerlearn.learning.privacy import plan_noise
+
+    z = plan_noise(PRIVATE_EPSILON, PRIVATE_DELTA, rounds)
+    return NetworkConfig(
+        model="mnist-mlp-dp",
+        rounds=rounds,
+        rule="fedavg",
+        byzantine=0,
+        attacks=(),
+        dp={"clip": 1.0, "noiseMultiplier": z, "epsilon": PRIVATE_EPSILON, "delta": PRIVATE_DELTA},
+    )
+
+
 def network_section(
     chain: Chain,
     manifest: DeploymentManifest,
@@ -86,6 +110,13 @@ def network_section(
     store = LocalContentStore(workdir / "store")
     setup = setup_network(chain, manifest, store, owner, config)
     client = TrainingClient(chain, manifest)
+    if setup.spec.dp is not None:
+        dp = setup.spec.dp
+        say(
+            f"private task: DP-FedAvg, clip {dp.clip:g}, noise multiplier "
+            f"{dp.noise_multiplier:.3f} (std {dp.noise_std:.3f} on the sum), budget epsilon "
+            f"{dp.epsilon:g} at delta {dp.delta:g} ({dp.accountant} accountant)"
+        )
     say(
         f"task {setup.task_id}: {config.model}@{setup.base_version} base, "
         f"{config.rounds} rounds of {config.rule} (f={config.byzantine}), "
@@ -103,7 +134,10 @@ def network_section(
                 accuracy[number] = evaluate_weights(
                     setup.spec, store.get(final["aggregateCid"]), setup.dataset
                 )
-                say(f"  round {number} finalised: test accuracy {accuracy[number]:.3f}")
+                spent = ""
+                if setup.spec.dp is not None:
+                    spent = f", epsilon spent {setup.spec.dp.accounting().spent(number):.3f}"
+                say(f"  round {number} finalised: test accuracy {accuracy[number]:.3f}{spent}")
 
     gas = Counter[str]()
     calls = Counter[str]()
@@ -188,6 +222,11 @@ def network_section(
             f"    round {row.round}: commitment {row.commitment[:12]}…, committee "
             f"{', '.join(m[:8] for m in row.committee)}, {len(row.included)} included, "
             f"{len(row.rejected)} rejected"
+            + (
+                f", epsilon {row.privacy['epsilon']:.3f} (recorded, re-derived from the spec)"
+                if row.privacy
+                else ""
+            )
         )
 
     gov = Governance(chain, manifest, store)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledgerlearn._demo_network import network_section
+from ledgerlearn._demo_network import network_section, private_config
 from ledgerlearn._demo_oracle import oracle_section
 from ledgerlearn._demo_registry import registry_section
 from ledgerlearn.exceptions import ConfigError
@@ -78,6 +78,7 @@ def run_demo(
     chain_backend: str = "embedded",
     processes: bool = False,
     network_rounds: int = 5,
+    private: bool = False,
 ) -> DemoReport:
     """Run the foundation demo.
 
@@ -93,6 +94,9 @@ def run_demo(
         Run every training node as its own OS process (needs ``devnet``).
     network_rounds
         Rounds of the training network's task.
+    private
+        Train with client-level differential privacy (DP-FedAvg, epsilon 8 at delta 1e-5
+        over the task) instead of robust aggregation, and print the epsilon of every round.
 
     Returns
     -------
@@ -181,7 +185,7 @@ def run_demo(
             workdir,
             say,
             report,
-            NetworkConfig(rounds=network_rounds),
+            private_config(network_rounds) if private else NetworkConfig(rounds=network_rounds),
             processes=processes,
         )
         oracle_section(chain, manifest, workdir, say, report)

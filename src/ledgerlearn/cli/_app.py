@@ -624,6 +624,12 @@ def demo(
     network_rounds: Annotated[
         int, typer.Option("--network-rounds", min=1, help="Rounds of the training network.")
     ] = 5,
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private", help="Train with client-level DP (epsilon 8); print epsilon per round."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Run the end-to-end demo (embedded chain by default; --chain devnet --processes)."""
@@ -638,6 +644,7 @@ def demo(
         chain_backend=chain,
         processes=processes,
         network_rounds=network_rounds,
+        private=private,
     )
     out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
 

@@ -169,6 +169,7 @@ def task_create(
 
     out = Output(json_output)
     parsed = TaskSpec.from_bytes(spec.read_bytes())
+    parsed.check_rounds(rounds)  # a DP task whose rounds overspend its budget is refused
     opts = _options(
         backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
     )

@@ -42,6 +42,7 @@ from ledgerlearn.learning.models import (
     ModelAdapter,
     TrainConfig,
 )
+from ledgerlearn.learning.privacy import DpSettings, clip_update, secure_gaussian
 from ledgerlearn.learning.strategy import Strategy, make_strategy
 from ledgerlearn.learning.validation import validate_updates
 
@@ -106,6 +107,11 @@ class SimulationConfig:
         Use only the first training examples (for quick runs).
     seed
         Root seed.
+    dp
+        Client-level DP-FedAvg (central noise) instead of ``rule``: each round samples
+        clients with ``dp.sample_rate``, clips their updates to ``dp.clip``, adds Gaussian
+        noise of standard deviation ``z * C`` to the sum and divides by the expected number
+        of participants; ``run_simulation`` refuses a schedule over ``dp.epsilon``.
     """
 
     dataset: str = "digits"
@@ -129,6 +135,7 @@ class SimulationConfig:
     num_byzantine: int | None = None
     max_train: int | None = None
     seed: int = 0
+    dp: DpSettings | None = None
 
     @property
     def num_attackers(self) -> int:
@@ -153,6 +160,7 @@ class RoundMetrics:
     rejected: dict[str, str]
     skipped: str | None
     seconds: float
+    epsilon: float | None = None
 
 
 @dataclass
@@ -219,7 +227,14 @@ def run_simulation(
     -------
     SimulationResult
         Metrics of all rounds so far (resumed ones included) and the global weights.
+
+    Raises
+    ------
+    PrivacyBudgetError
+        If ``config.dp`` is set and ``config.rounds`` rounds would exceed its epsilon.
     """
+    if config.dp is not None:
+        config.dp.accounting().check(config.rounds)
     dataset = load_dataset(config.dataset)
     if config.max_train:
         dataset = dataset.subset(config.max_train)
@@ -278,6 +293,9 @@ def _round(
     sizes = np.array([len(p) for p in parts], dtype=np.float64)
     latency = rng.lognormal(0.0, 0.5, len(parts)) * sizes / sizes.mean()
     crashed = rng.random(len(parts)) < config.dropout
+    if config.dp is not None and config.dp.sample_rate < 1:  # Poisson sampling of clients
+        sampler = np.random.default_rng(_derive_seed(config.seed, "sample", round_number))
+        crashed |= sampler.random(len(parts)) >= config.dp.sample_rate
     dropped = [
         cid
         for cid, late, crash in zip(client_ids, latency > config.deadline, crashed, strict=True)
@@ -313,6 +331,12 @@ def _round(
     skipped: str | None = None
     if len(report.clients) < max(config.min_clients, 1):
         skipped = f"only {len(report.clients)} valid updates, need {config.min_clients}"
+    elif config.dp is not None:
+        model.set_weights(
+            unflatten(
+                global_vector + _dp_fedavg(config, round_number, report.updates), global_weights
+            )
+        )
     else:
         counts = [len(parts[client_ids.index(c)]) for c in report.clients]
         try:
@@ -335,7 +359,25 @@ def _round(
         rejected=rejected,
         skipped=skipped,
         seconds=round(time.perf_counter() - started, 4),
+        epsilon=None if config.dp is None else config.dp.accounting().spent(round_number),
     )
+
+
+def _dp_fedavg(
+    config: SimulationConfig, round_number: int, rows: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """DP-FedAvg's noisy mean of clipped updates (McMahan et al. 2018, fixed denominator)."""
+    dp = config.dp
+    assert dp is not None
+    total = np.zeros(rows.shape[1], dtype=np.float64)
+    for row in rows:
+        total += clip_update(row, dp.clip)
+    key = hashlib.sha256(f"simulation-dp/{config.seed}/{round_number}".encode()).digest()
+    total += secure_gaussian(key, rows.shape[1], dp.noise_std)
+    # With sampling, divide by the expected number of participants: the actual number
+    # depends on who took part, which the release must not reveal.
+    denominator = len(rows) if dp.sample_rate >= 1 else max(1.0, dp.sample_rate * config.clients)
+    return (total / denominator).astype(np.float32)
 
 
 _STRATEGY_PREFIX = "__strategy__."

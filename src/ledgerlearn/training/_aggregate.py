@@ -16,6 +16,15 @@ fixed order, so members on different machines agree; distance-based rules (Krum 
 geometric median, nearest-neighbour mixing) use BLAS products whose last bits may differ
 between CPU types, so members of one committee should run the same build.
 
+With client-level differential privacy (``privacy.dp`` in the spec, central placement), the
+rule is FedAvg over updates clipped to L2 norm ``C``: the clipped updates are summed, Gaussian
+noise of standard deviation ``z * C`` is added, and the sum is divided by the number of
+accepted updates (McMahan et al. 2018). The noise comes from a ChaCha20 keystream keyed by
+the sha256 of the accepted updates' content keys (each envelope's random key, which only the
+trainer and the task's aggregators can open), so every member adds the same noise and nobody
+outside the committee can subtract it. The round's cumulative epsilon goes into the record,
+whose CID is part of the on-chain commitment; a round over the task's budget is refused.
+
 Trust assumption: at least a quorum of the committee runs this code on the committed inputs.
 """
 
@@ -36,6 +45,7 @@ from numpy.typing import NDArray
 from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.aggregation import AggregationError
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
+from ledgerlearn.learning.privacy import DpSettings, clip_update, secure_gaussian
 from ledgerlearn.learning.validation import validate_updates
 from ledgerlearn.registry import ModelCard, ModelManifest, describe_weights
 from ledgerlearn.training._merkle import MerkleTree, update_leaf
@@ -73,6 +83,8 @@ class CommittedUpdate:
         The decrypted update, or ``None``.
     problem
         Why there is no plaintext (unavailable, not decryptable), else ``None``.
+    secret
+        The envelope's content key (keys the central DP noise), if decrypted.
     """
 
     trainer: str
@@ -80,6 +92,7 @@ class CommittedUpdate:
     cid: str
     plaintext: bytes | None = None
     problem: str | None = None
+    secret: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,7 @@ def aggregate_round(
     commits: Sequence[CommittedUpdate],
     *,
     seed: int,
+    round_number: int | None = None,
 ) -> RoundOutcome:
     """Compute a round's aggregate, scores and Merkle root.
 
@@ -141,12 +155,32 @@ def aggregate_round(
         Every committed update of the round (any order).
     seed
         The round's public seed for randomised pre-aggregators.
+    round_number
+        The round (1-based); needed when the spec has DP, to account the round's epsilon.
 
     Returns
     -------
     RoundOutcome
         Everything a member posts, identical for identical inputs.
+
+    Raises
+    ------
+    PrivacyBudgetError
+        If the spec has DP and this round would exceed the task's epsilon budget.
     """
+    dp = spec.dp
+    privacy: dict[str, Any] = {}
+    if dp is not None:
+        if round_number is None:
+            raise ValueError("aggregate_round needs round_number for a task with DP")
+        privacy = {
+            "epsilon": dp.accounting().check(round_number),
+            "delta": dp.delta,
+            "noiseMultiplier": dp.noise_multiplier,
+            "clip": dp.clip,
+            "accountant": dp.accountant,
+            "placement": dp.placement,
+        }
     ordered = sorted(commits, key=lambda c: int(c.trainer, 16))
     reasons: dict[str, str] = {}
     parsed: dict[str, dict[str, NDArray[np.generic]]] = {}
@@ -169,7 +203,11 @@ def aggregate_round(
     aggregate = np.zeros_like(global_vector)
     if report.clients:
         try:
-            aggregate = spec.strategy().aggregate(report.updates, None, seed=seed)
+            if dp is not None:
+                secrets = {c.trainer: c.secret for c in ordered}
+                aggregate = _dp_mean(dp, report.clients, report.updates, secrets, privacy)
+            else:
+                aggregate = spec.strategy().aggregate(report.updates, None, seed=seed)
         except AggregationError as exc:
             skipped = str(exc)
     else:
@@ -210,7 +248,33 @@ def aggregate_round(
         tree=tree,
         total_score=sum(s.score for s in scored),
         skipped=skipped,
+        extra={"privacy": privacy} if privacy else {},
     )
+
+
+def _dp_mean(
+    dp: DpSettings,
+    clients: Sequence[str],
+    rows: NDArray[np.float32],
+    secrets: dict[str, bytes | None],
+    privacy: dict[str, Any],
+) -> NDArray[np.float32]:
+    """Return DP-FedAvg's noisy mean of clipped updates (and note what it did in ``privacy``)."""
+    missing = [c for c in clients if secrets.get(c) is None]
+    if missing:
+        raise AggregationError(f"no content key for {missing}: cannot key the DP noise")
+    key = hashlib.sha256(
+        b"ledgerlearn/dp-noise/v1" + b"".join(secrets[c] or b"" for c in clients)
+    ).digest()
+    total = np.zeros(rows.shape[1], dtype=np.float64)
+    clipped = 0
+    for row in rows:  # fixed order: members agree bit for bit
+        clipped += int(math.sqrt(_exact_dot(row, row)) > dp.clip)
+        total += clip_update(row, dp.clip)
+    total += secure_gaussian(key, rows.shape[1], dp.noise_std)
+    privacy["clippedUpdates"] = clipped
+    privacy["noiseStd"] = dp.noise_std
+    return (total / len(clients)).astype(np.float32)
 
 
 def round_record(
@@ -253,6 +317,8 @@ def round_record(
         "skipped": outcome.skipped,
         "aggregate": {"sha256": outcome.weights_sha256.hex(), "cid": aggregate_cid},
     }
+    if "privacy" in outcome.extra:
+        record["privacy"] = outcome.extra["privacy"]
     return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -21,6 +21,7 @@ from ledgerlearn.exceptions import TrainingError
 from ledgerlearn.storage import ContentStore
 from ledgerlearn.training._client import TrainingClient
 from ledgerlearn.training._merkle import record_tree
+from ledgerlearn.training._spec import TaskSpec
 
 __all__ = ["RoundEvidence", "training_trail"]
 
@@ -36,6 +37,7 @@ class RoundEvidence:
     included: list[str]
     rejected: dict[str, str]
     committee: list[str]
+    privacy: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -47,6 +49,7 @@ class RoundEvidence:
             "included": self.included,
             "rejected": self.rejected,
             "committee": self.committee,
+            "privacy": self.privacy,
         }
 
 
@@ -75,6 +78,8 @@ def training_trail(
         If a record disagrees with the chain or the chain of records is broken.
     """
     finals = client.finalised(task_id)
+    spec = TaskSpec.from_bytes(store.get(client.task(task_id).config.spec_cid))
+    dp = spec.dp
     trail: list[RoundEvidence] = []
     previous_aggregate: str | None = None
     for number in sorted(finals):
@@ -100,6 +105,14 @@ def training_trail(
             problems.append("previous record link is broken")
         if previous_aggregate is not None and record["global"]["sha256"] != previous_aggregate:
             problems.append("round did not start from the previous aggregate")
+        if dp is not None:
+            # Anyone can recompute what the round spent from the spec alone.
+            spent = dp.accounting().spent(number)
+            claimed = (record.get("privacy") or {}).get("epsilon")
+            if claimed is None or abs(claimed - spent) > 1e-9 * max(1.0, spent):
+                problems.append(f"recorded epsilon {claimed} is not the accountant's {spent}")
+            elif spent > dp.epsilon:
+                problems.append(f"epsilon {spent} exceeds the task's budget {dp.epsilon}")
         if problems:
             raise TrainingError(f"task {task_id} round {number}: " + "; ".join(problems))
         previous_aggregate = record["aggregate"]["sha256"]
@@ -112,6 +125,7 @@ def training_trail(
                 included=[e["trainer"] for e in entries if e["score"] > 0],
                 rejected={e["trainer"]: e["rejected"] for e in entries if e["score"] == 0},
                 committee=client.committee(task_id, number),
+                privacy=record.get("privacy"),
             )
         )
     return trail

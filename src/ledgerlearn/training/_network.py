@@ -80,6 +80,8 @@ class NetworkConfig:
         Rounds a trainer may be rejected in before it is slashable.
     seed
         Partition seed.
+    dp
+        Client-level DP settings (``privacy.dp`` JSON of the spec), or ``None``.
     """
 
     model: str = "mnist-mlp"
@@ -104,6 +106,7 @@ class NetworkConfig:
     max_rejections: int = 2
     min_trainers: int = 3
     seed: int = 0
+    dp: dict[str, Any] | None = None
 
 
 @dataclass
@@ -167,7 +170,9 @@ def setup_network(
         rule=config.rule,
         byzantine=config.byzantine,
         dataset=config.dataset,
+        privacy={"transport": "x25519-sealed-box", **({"dp": config.dp} if config.dp else {})},
     )
+    spec.check_rounds(config.rounds)
     spec_cid = str(store.put(spec.to_bytes()))
     registry = ModelRegistryClient(chain, manifest, store)
     client = TrainingClient(chain, manifest)

@@ -55,6 +55,7 @@ from ledgerlearn.identity import (
 from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.attacks import flip_labels, make_attack
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
+from ledgerlearn.learning.privacy import PrivacyBudgetError, clip_update
 from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
@@ -74,7 +75,7 @@ from ledgerlearn.training._transport import (
     UpdateContext,
     derive_agreement_key,
     key_agreement_keys,
-    open_update,
+    open_update_keyed,
     seal_update,
 )
 
@@ -471,6 +472,20 @@ class TrainingNode:
         if block >= state.commit_deadline:
             return acted
         action = f"commit:{task.round}"
+        dp = self.spec.dp
+        if dp is not None and not dp.accounting().allows(task.round):
+            # The round would spend more epsilon than the task's budget: it must not start,
+            # so this trainer does not train or commit (the round then aborts for want of
+            # commits, and the task with it).
+            if f"budget:{task.round}" not in self._state.done:
+                self._note(
+                    "privacy-budget-exhausted",
+                    round=task.round,
+                    epsilon=dp.accounting().spent(task.round),
+                    budget=dp.epsilon,
+                )
+                self._mark(f"budget:{task.round}")
+            return acted
         if action in self._state.done or any(
             self.client.commit_of(self.task_id, task.round, self.address)
         ):
@@ -521,6 +536,9 @@ class TrainingNode:
             rng = np.random.default_rng(seed)
             forged = attack.forge(np.zeros((0, delta.size)), delta[None, :].astype(np.float64), rng)
             delta = np.asarray(forged[0], dtype=np.float32)
+        dp = spec.dp
+        if dp is not None:  # DP-FedAvg: the client clips (the committee clips again)
+            delta = clip_update(delta, dp.clip).astype(np.float32)
         return weights_to_bytes(unflatten(delta, weights))
 
     def _context(self, round_number: int) -> UpdateContext:
@@ -666,10 +684,10 @@ class TrainingNode:
         for trainer, (sha, cid) in sorted(self.commits(round_number).items()):
             try:
                 envelope = self.store.get(cid)
-                plaintext = open_update(
+                plaintext, secret = open_update_keyed(
                     envelope, self._context_for(round_number, trainer), self.agreement_key
                 )
-                commits.append(CommittedUpdate(trainer, sha, cid, plaintext))
+                commits.append(CommittedUpdate(trainer, sha, cid, plaintext, secret=secret))
             except (LedgerLearnError, OSError) as exc:
                 reason = (
                     f"envelope unusable: {exc}"
@@ -678,7 +696,8 @@ class TrainingNode:
                 )
                 commits.append(CommittedUpdate(trainer, sha, cid, None, reason))
         seed = int.from_bytes(keccak(text=f"round-seed:{self.task_id}:{round_number}")[:4], "big")
-        return aggregate_round(self.spec, weights, commits, seed=seed), global_sha, global_cid
+        outcome = aggregate_round(self.spec, weights, commits, seed=seed, round_number=round_number)
+        return outcome, global_sha, global_cid
 
     def _context_for(self, round_number: int, trainer: str) -> UpdateContext:
         return UpdateContext(
@@ -690,7 +709,14 @@ class TrainingNode:
         )
 
     def _post(self, task: Any, round_number: int) -> None:
-        outcome, global_sha, global_cid = self.compute_round(round_number)
+        try:
+            outcome, global_sha, global_cid = self.compute_round(round_number)
+        except PrivacyBudgetError as exc:
+            # Trainers do not commit in such a round; should some do anyway, the committee
+            # does not release an aggregate that would overspend the budget.
+            self._note("privacy-budget-exhausted", round=round_number, reason=str(exc))
+            self._mark(f"post:{round_number}")
+            return
         aggregate_cid = str(self.store.put(outcome.weights_bytes))
         finals = self.finalised()
         previous = str(finals[round_number - 1]["recordCid"]) if round_number > 1 else None

@@ -17,6 +17,7 @@ from typing import Any
 
 from ledgerlearn.exceptions import InvalidTaskSpecError
 from ledgerlearn.learning.models import MLP, TrainConfig
+from ledgerlearn.learning.privacy import DpSettings
 from ledgerlearn.learning.strategy import Strategy, make_strategy
 
 __all__ = ["SPEC_SCHEMA", "STATELESS_RULES", "TaskSpec"]
@@ -59,7 +60,10 @@ class TaskSpec:
         An accepted update whose cosine with the aggregate is below this scores zero (it
         pulled against the agreed direction) and counts as rejected for rewards and slashing.
     privacy
-        ``{"transport": "x25519-sealed-box"}``; later issues add secure aggregation and DP.
+        ``{"transport": "x25519-sealed-box"}``, optionally with ``"dp"``: client-level
+        DP-FedAvg settings (:class:`~ledgerlearn.learning.privacy.DpSettings` JSON: ``clip``,
+        ``noiseMultiplier``, ``epsilon``, ``delta``, ``accountant``, ``placement``), which
+        need the ``fedavg`` rule (the noise is calibrated to the sum of clipped updates).
     dataset
         The public name of the data the task is about (each trainer uses its own shard).
     """
@@ -88,6 +92,23 @@ class TaskSpec:
                 f"rule {self.rule!r}: committees need a stateless rule, one of "
                 f"{', '.join(STATELESS_RULES)} (optionally 'nnm+' before it)"
             )
+        if not isinstance(self.privacy, dict):
+            raise InvalidTaskSpecError("privacy must be an object")
+        try:
+            dp = self.dp
+        except ValueError as exc:
+            raise InvalidTaskSpecError(f"invalid spec: {exc}") from exc
+        if dp is not None:
+            if self.rule != "fedavg":
+                raise InvalidTaskSpecError(
+                    f"privacy.dp needs rule 'fedavg', not {self.rule!r}: the noise is calibrated "
+                    "to a sum of clipped updates, which robust rules do not compute"
+                )
+            if dp.placement == "distributed":
+                raise InvalidTaskSpecError(
+                    "privacy.dp placement 'distributed' needs secure aggregation, which "
+                    "training rounds do not run yet; use 'central'"
+                )
         if self.byzantine < 0 or self.max_norm <= 0:
             raise InvalidTaskSpecError("byzantine must be >= 0 and max_norm > 0")
         try:
@@ -95,6 +116,23 @@ class TaskSpec:
             self.strategy()
         except (TypeError, ValueError) as exc:
             raise InvalidTaskSpecError(f"invalid spec: {exc}") from exc
+
+    @property
+    def dp(self) -> DpSettings | None:
+        """The differential-privacy settings, or ``None`` for a task without DP."""
+        raw = self.privacy.get("dp")
+        return None if raw is None else DpSettings.from_json(raw)
+
+    def check_rounds(self, rounds: int) -> float | None:
+        """Return the epsilon ``rounds`` rounds spend (``None`` without DP).
+
+        Raises
+        ------
+        PrivacyBudgetError
+            If the rounds would exceed the spec's epsilon budget.
+        """
+        dp = self.dp
+        return None if dp is None else dp.accounting().check(rounds)
 
     def build_model(self) -> MLP:
         """Return a model of the spec's architecture (weights to be set from the chain)."""

@@ -46,6 +46,7 @@ __all__ = [
     "derive_agreement_key",
     "key_agreement_keys",
     "open_update",
+    "open_update_keyed",
     "seal_update",
 ]
 
@@ -200,6 +201,23 @@ def open_update(envelope: bytes, context: UpdateContext, key: PrivateKey) -> byt
         If the envelope is malformed, not sealed to ``key``, or fails authentication (tampered
         or made for another context).
     """
+    return open_update_keyed(envelope, context, key)[0]
+
+
+def open_update_keyed(
+    envelope: bytes, context: UpdateContext, key: PrivateKey
+) -> tuple[bytes, bytes]:
+    """Decrypt an update sealed to ``key``; also return its 32-byte content key.
+
+    The content key is random, and only the trainer and the envelope's readers know it: a
+    committee uses the round's content keys as a shared secret none of the outsiders holds
+    (the key of the central DP noise).
+
+    Raises
+    ------
+    EnvelopeError
+        As :func:`open_update`.
+    """
     if not envelope.startswith(MAGIC) or len(envelope) < len(MAGIC) + 4:
         raise EnvelopeError("not a ledgerlearn update envelope")
     (length,) = struct.unpack(">I", envelope[len(MAGIC) : len(MAGIC) + 4])
@@ -221,10 +239,11 @@ def open_update(envelope: bytes, context: UpdateContext, key: PrivateKey) -> byt
     if content_key is None:
         raise EnvelopeError("the update is not encrypted to this node's key-agreement key")
     try:
-        return crypto_aead_xchacha20poly1305_ietf_decrypt(
+        plaintext = crypto_aead_xchacha20poly1305_ietf_decrypt(
             envelope[start + length :], context.to_bytes(), nonce, content_key
         )
     except CryptoError as exc:
         raise EnvelopeError(
             "the update fails authentication: tampered, or sealed for another trainer or round"
         ) from exc
+    return plaintext, content_key

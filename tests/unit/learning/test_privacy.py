@@ -117,3 +117,26 @@ def test_dp_settings_round_trip_and_errors() -> None:
         DpSettings(clip=1.0, noise_multiplier=1.0, epsilon=1.0, placement="local")
     with pytest.raises(ValueError, match="delta"):
         DpSettings(clip=1.0, noise_multiplier=1.0, epsilon=1.0, delta=2.0)
+
+
+def test_simulation_runs_dp_fedavg_and_reports_epsilon_per_round() -> None:
+    from ledgerlearn.learning.models import TrainConfig
+    from ledgerlearn.learning.simulation import SimulationConfig, run_simulation
+
+    dp = DpSettings(clip=2.0, noise_multiplier=0.3, epsilon=500.0, sample_rate=0.5)
+    local = TrainConfig(epochs=5, batch_size=16, learning_rate=0.1)
+    config = SimulationConfig(
+        dataset="digits", partition="iid", clients=40, rounds=4, hidden=(16,), local=local, dp=dp
+    )
+    result = run_simulation(config)
+    assert [m.epsilon for m in result.rounds] == [dp.accounting().spent(r) for r in (1, 2, 3, 4)]
+    assert all(0 < m.participants < 40 for m in result.rounds)  # Poisson-sampled clients
+    assert result.final_accuracy > 0.5  # noisy, but learning (chance is 0.1)
+    with pytest.raises(PrivacyBudgetError):
+        run_simulation(SimulationConfig(dataset="digits", rounds=3, dp=replace_eps(dp, 0.5)))
+
+
+def replace_eps(dp: DpSettings, epsilon: float) -> DpSettings:
+    from dataclasses import replace
+
+    return replace(dp, epsilon=epsilon)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import sys
 
 import dp_accounting
+from absl import logging as absl_logging
 from dp_accounting import pld, rdp
 
 from ledgerlearn.exceptions import LedgerLearnError
@@ -40,6 +42,11 @@ __all__ = [
 
 ACCOUNTANTS = ("rdp", "pld")
 
+# absl (imported by dp-accounting) builds a log handler bound to the sys.stderr of that moment.
+# A later logging.config.dictConfig (uvicorn's, when a gateway starts) closes every handler,
+# and absl's close() closes its stream unless it is the current sys.stderr: a redirected or
+# captured stderr would be closed under its owner. Bind it to the process's own stderr.
+absl_logging.get_absl_handler().python_handler.stream = sys.__stderr__
 # dp-accounting logs (through absl) every RDP order it cannot evaluate; the orders are simply
 # left out of the minimum, which is what we want, so the warnings are noise for our users.
 logging.getLogger("absl").setLevel(logging.ERROR)
