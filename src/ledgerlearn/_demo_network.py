@@ -121,8 +121,12 @@ def network_section(
         f"task {setup.task_id}: {config.model}@{setup.base_version} base, "
         f"{config.rounds} rounds of {config.rule} (f={config.byzantine}), "
         f"{config.trainers} trainers on {config.dataset} {config.partition} "
-        f"({len(setup.attackers)} attacking: "
-        f"{', '.join(sorted(setup.attackers.values()))}), {config.aggregators} aggregators, "
+        + (
+            f"({len(setup.attackers)} attacking: {', '.join(sorted(setup.attackers.values()))}), "
+            if setup.attackers
+            else "(none attacking), "
+        )
+        + f"{config.aggregators} aggregators, "
         f"committee {config.committee_size} quorum {config.quorum}"
     )
     accuracy: dict[int, float] = {}
