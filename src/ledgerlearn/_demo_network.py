@@ -60,7 +60,6 @@ def private_config(rounds: int) -> NetworkConfig:
 
     z = plan_noise(PRIVATE_EPSILON, PRIVATE_DELTA, rounds)
     return NetworkConfig(
-        model="mnist-mlp-dp",
         rounds=rounds,
         rule="fedavg",
         byzantine=0,

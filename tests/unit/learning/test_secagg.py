@@ -150,14 +150,20 @@ def test_too_many_dropouts_fail_explicitly() -> None:
         _run(config, updates, drop_before_unmask=set(config.participants[:5]))
 
 
-def test_masked_inputs_hide_updates_and_forgeries_are_refused() -> None:
-    config, updates = _round(6, dimension=20_000)
+def _after_key_sharing(config: SecAggConfig) -> tuple[SecAggServer, dict[str, SecAggClient]]:
+    """Run phases 0 and 1 for every participant."""
     server = SecAggServer(config)
     clients = {c: SecAggClient(c, config) for c in config.participants}
     for client in clients.values():
         server.receive_advert(client.advertise())
     for name, client in clients.items():
         server.receive_shares(name, client.share_keys(server.adverts))
+    return server, clients
+
+
+def test_masked_inputs_hide_updates_and_forgeries_are_refused() -> None:
+    config, updates = _round(6, dimension=20_000)
+    server, clients = _after_key_sharing(config)
     first, second = config.participants[:2]
     inbox = server.inbox(first)
     tampered = dict(inbox)
@@ -196,12 +202,7 @@ def test_a_single_masked_update_is_indistinguishable_from_uniform() -> None:
     from scipy import stats
 
     config, updates = _round(6, dimension=200_000)
-    server = SecAggServer(config)
-    clients = {c: SecAggClient(c, config) for c in config.participants}
-    for client in clients.values():
-        server.receive_advert(client.advertise())
-    for name, client in clients.items():
-        server.receive_shares(name, client.share_keys(server.adverts))
+    server, clients = _after_key_sharing(config)
     target = config.participants[0]
     masked = clients[target].masked_input(updates[target], server.inbox(target))
     plain = config.quantizer.quantize(updates[target])
