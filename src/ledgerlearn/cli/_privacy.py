@@ -37,9 +37,15 @@ def _schedule(
     ]
 
 
+def _lines(schedule: list[dict[str, float]]) -> list[str]:
+    return [f"  after round {s['round']:>5}: epsilon {s['epsilon']:.4f}" for s in schedule]
+
+
 def _check_accountant(accountant: str) -> None:
-    if accountant not in ("rdp", "pld"):
-        raise typer.BadParameter("--accountant must be rdp or pld")
+    from ledgerlearn.learning.privacy import ACCOUNTANTS
+
+    if accountant not in ACCOUNTANTS:
+        raise typer.BadParameter(f"--accountant must be {' or '.join(ACCOUNTANTS)}")
 
 
 @privacy_app.command("plan")
@@ -55,14 +61,14 @@ def plan(
     json_output: JsonOption = False,
 ) -> None:
     """Say how much noise (multiplier z) a target epsilon needs for a schedule of rounds."""
-    from ledgerlearn.learning.privacy import plan_noise
+    from ledgerlearn.learning.privacy import PrivacyBudgetError, plan_noise
 
     _check_accountant(accountant)
     try:
         z = plan_noise(epsilon, delta, rounds, sample_rate, accountant)
+    except PrivacyBudgetError:
+        raise  # exit 42 with its own remedy
     except ValueError as exc:
-        if isinstance(exc, typer.BadParameter) or type(exc).__name__ == "PrivacyBudgetError":
-            raise
         raise typer.BadParameter(str(exc)) from exc
     schedule = _schedule(z, rounds, delta, sample_rate, accountant)
     data = {
@@ -79,7 +85,7 @@ def plan(
         f"noise multiplier z = {z:.4f}"
         + (f" (noise std {z * clip:.4g} on the sum for clip {clip:g})" if clip else ""),
         f"{rounds} rounds, sample rate {sample_rate:g}, delta {delta:g}, {accountant} accountant",
-        *(f"  after round {s['round']:>5}: epsilon {s['epsilon']:.4f}" for s in schedule),
+        *_lines(schedule),
         'spec: "privacy": {"dp": {"clip": C, "noiseMultiplier": '
         f'{z:.4f}, "epsilon": {epsilon:g}, "delta": {delta:g}}}}}',
     ]
@@ -101,8 +107,7 @@ def spend(
         schedule = _schedule(noise_multiplier, rounds, delta, sample_rate, accountant)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    lines = [f"  after round {s['round']:>5}: epsilon {s['epsilon']:.4f}" for s in schedule]
     Output(json_output).result(
         {"noiseMultiplier": noise_multiplier, "delta": delta, "schedule": schedule},
-        "\n".join(lines),
+        "\n".join(_lines(schedule)),
     )

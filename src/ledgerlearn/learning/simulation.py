@@ -42,7 +42,7 @@ from ledgerlearn.learning.models import (
     ModelAdapter,
     TrainConfig,
 )
-from ledgerlearn.learning.privacy import DpSettings, clip_update, secure_gaussian
+from ledgerlearn.learning.privacy import DpSettings, noisy_clipped_sum
 from ledgerlearn.learning.strategy import Strategy, make_strategy
 from ledgerlearn.learning.validation import validate_updates
 
@@ -369,11 +369,8 @@ def _dp_fedavg(
     """DP-FedAvg's noisy mean of clipped updates (McMahan et al. 2018, fixed denominator)."""
     dp = config.dp
     assert dp is not None
-    total = np.zeros(rows.shape[1], dtype=np.float64)
-    for row in rows:
-        total += clip_update(row, dp.clip)
     key = hashlib.sha256(f"simulation-dp/{config.seed}/{round_number}".encode()).digest()
-    total += secure_gaussian(key, rows.shape[1], dp.noise_std)
+    total, _ = noisy_clipped_sum(rows, dp.clip, dp.noise_std, key)
     # With sampling, divide by the expected number of participants: the actual number
     # depends on who took part, which the release must not reveal.
     denominator = len(rows) if dp.sample_rate >= 1 else max(1.0, dp.sample_rate * config.clients)

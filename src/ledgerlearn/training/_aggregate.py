@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.aggregation import AggregationError
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
-from ledgerlearn.learning.privacy import DpSettings, clip_update, secure_gaussian
+from ledgerlearn.learning.privacy import DpSettings, noisy_clipped_sum
 from ledgerlearn.learning.validation import validate_updates
 from ledgerlearn.registry import ModelCard, ModelManifest, describe_weights
 from ledgerlearn.training._merkle import MerkleTree, update_leaf
@@ -266,12 +266,7 @@ def _dp_mean(
     key = hashlib.sha256(
         b"ledgerlearn/dp-noise/v1" + b"".join(secrets[c] or b"" for c in clients)
     ).digest()
-    total = np.zeros(rows.shape[1], dtype=np.float64)
-    clipped = 0
-    for row in rows:  # fixed order: members agree bit for bit
-        clipped += int(math.sqrt(_exact_dot(row, row)) > dp.clip)
-        total += clip_update(row, dp.clip)
-    total += secure_gaussian(key, rows.shape[1], dp.noise_std)
+    total, clipped = noisy_clipped_sum(rows, dp.clip, dp.noise_std, key)
     privacy["clippedUpdates"] = clipped
     privacy["noiseStd"] = dp.noise_std
     return (total / len(clients)).astype(np.float32)

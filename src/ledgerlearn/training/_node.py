@@ -473,7 +473,8 @@ class TrainingNode:
             return acted
         action = f"commit:{task.round}"
         dp = self.spec.dp
-        if dp is not None and not dp.accounting().allows(task.round):
+        accountant = dp.accounting() if dp is not None else None
+        if accountant is not None and not accountant.allows(task.round):
             # The round would spend more epsilon than the task's budget: it must not start,
             # so this trainer does not train or commit (the round then aborts for want of
             # commits, and the task with it).
@@ -481,8 +482,8 @@ class TrainingNode:
                 self._note(
                     "privacy-budget-exhausted",
                     round=task.round,
-                    epsilon=dp.accounting().spent(task.round),
-                    budget=dp.epsilon,
+                    epsilon=accountant.spent(task.round),
+                    budget=accountant.budget,
                 )
                 self._mark(f"budget:{task.round}")
             return acted

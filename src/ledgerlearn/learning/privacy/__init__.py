@@ -19,6 +19,7 @@ from ledgerlearn.learning.privacy._accountant import (
 from ledgerlearn.learning.privacy._mechanism import (
     DpSettings,
     clip_update,
+    noisy_clipped_sum,
     secure_gaussian,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "clip_update",
     "dp_event",
     "epsilon_for",
+    "noisy_clipped_sum",
     "plan_noise",
     "secure_gaussian",
 ]

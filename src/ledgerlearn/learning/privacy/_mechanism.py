@@ -36,9 +36,18 @@ from numpy.typing import NDArray
 
 from ledgerlearn.learning.privacy._accountant import ACCOUNTANTS, PrivacyAccountant
 
-__all__ = ["PLACEMENTS", "DpSettings", "clip_update", "secure_gaussian"]
+__all__ = ["PLACEMENTS", "DpSettings", "clip_update", "noisy_clipped_sum", "secure_gaussian"]
 
 PLACEMENTS = ("central", "distributed")
+
+
+def _norm(vector: NDArray[np.float64]) -> float:
+    """Return the L2 norm from an exactly rounded sum of squares.
+
+    The same bits on every CPU: a BLAS dot product's last bits depend on the vector width,
+    and committee members must agree.
+    """
+    return math.sqrt(math.fsum((vector * vector).tolist()))
 
 
 def clip_update(update: NDArray[np.floating], clip_norm: float) -> NDArray[np.float64]:
@@ -54,15 +63,54 @@ def clip_update(update: NDArray[np.floating], clip_norm: float) -> NDArray[np.fl
     Returns
     -------
     numpy.ndarray
-        float64, ``update * min(1, C / ||update||)``.
+        float64, ``update * min(1, C / ||update||)``, identical on every machine.
     """
     if not clip_norm > 0:
         raise ValueError(f"clip norm must be > 0, got {clip_norm}")
-    vector = np.asarray(update, dtype=np.float64).ravel()
-    norm = float(np.linalg.norm(vector))
+    return _clip(np.asarray(update, dtype=np.float64).ravel(), clip_norm)[0]
+
+
+def _clip(vector: NDArray[np.float64], clip_norm: float) -> tuple[NDArray[np.float64], bool]:
+    """Return the clipped vector and whether it was scaled down."""
+    norm = _norm(vector)
     if norm > clip_norm:
-        vector = vector * (clip_norm / norm)
-    return vector
+        return vector * (clip_norm / norm), True
+    return vector, False
+
+
+def noisy_clipped_sum(
+    rows: NDArray[np.floating], clip_norm: float, noise_std: float, key: bytes
+) -> tuple[NDArray[np.float64], int]:
+    """Return DP-FedAvg's released sum: the rows clipped to ``clip_norm``, plus noise.
+
+    Rows are added in their order, in float64, so equal inputs give equal bits.
+
+    Parameters
+    ----------
+    rows
+        ``(n, d)`` updates, one per client.
+    clip_norm
+        ``C``.
+    noise_std
+        Standard deviation of the Gaussian noise on the sum (``z * C``).
+    key
+        32 secret bytes keying the noise (:func:`secure_gaussian`).
+
+    Returns
+    -------
+    tuple
+        The noisy sum and how many rows the clipping scaled down.
+    """
+    if not clip_norm > 0:
+        raise ValueError(f"clip norm must be > 0, got {clip_norm}")
+    total = np.zeros(rows.shape[1], dtype=np.float64)
+    clipped = 0
+    for row in rows:
+        bounded, scaled = _clip(np.asarray(row, dtype=np.float64), clip_norm)
+        clipped += scaled
+        total += bounded
+    total += secure_gaussian(key, rows.shape[1], noise_std)
+    return total, clipped
 
 
 def secure_gaussian(key: bytes, count: int, std: float = 1.0) -> NDArray[np.float64]:
