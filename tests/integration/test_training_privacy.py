@@ -82,6 +82,7 @@ def test_committee_adds_keyed_noise_to_the_mean_of_clipped_updates() -> None:
     assert other.weights_sha256 != first.weights_sha256  # the noise is keyed by the envelopes
     privacy = first.extra["privacy"]
     assert privacy["epsilon"] == epsilon_for(1.0, 1, 1e-5) and privacy["clippedUpdates"] == 5
+    assert {u.score for u in first.updates} == {1_000_000}  # data-independent scores under DP
     rows = [flatten(dict(weights_from_bytes(c.plaintext or b""))) for c in commits]
     clipped_mean = np.mean([clip_update(r, 1.0) for r in rows], axis=0)
     noise = (flatten(first.weights) - flatten(weights)) - clipped_mean

@@ -22,7 +22,9 @@ noise of standard deviation ``z * C`` is added, and the sum is divided by the nu
 accepted updates (McMahan et al. 2018). The noise comes from a ChaCha20 keystream keyed by
 the sha256 of the accepted updates' content keys (each envelope's random key, which only the
 trainer and the task's aggregators can open), so every member adds the same noise and nobody
-outside the committee can subtract it. The round's cumulative epsilon goes into the record,
+outside the committee can subtract it. Every accepted update scores the same (a cosine with
+the aggregate would publish a statistic of one trainer's update outside the noise's
+protection). The round's cumulative epsilon goes into the record,
 whose CID is part of the on-chain commitment; a round over the task's budget is refused.
 
 Trust assumption: at least a quorum of the committee runs this code on the committed inputs.
@@ -214,7 +216,13 @@ def aggregate_round(
         skipped = "no valid update"
     new_weights = unflatten(global_vector + aggregate, global_weights)
     scores: dict[str, int] = {}
-    if skipped is None:
+    if skipped is None and dp is not None:
+        # Under DP a score must not depend on a trainer's data: a published cosine between
+        # one update and the aggregate is a statistic of that update outside the noise's
+        # protection (and against a noisy aggregate it would punish honest trainers at
+        # random). Every accepted update scores the same.
+        scores = dict.fromkeys(report.clients, SCORE_SCALE)
+    elif skipped is None:
         aggregate_norm = math.sqrt(_exact_dot(aggregate, aggregate))
         for client, row in zip(report.clients, report.updates, strict=True):
             norm = math.sqrt(_exact_dot(row, row))
