@@ -11,6 +11,7 @@ from ledgerlearn.learning.secagg import (
     SecAggConfig,
     SecAggDropoutError,
     SecAggError,
+    SecAggKeys,
     SecAggServer,
     combine,
     default_degree,
@@ -161,16 +162,11 @@ def _after_key_sharing(config: SecAggConfig) -> tuple[SecAggServer, dict[str, Se
     return server, clients
 
 
-def test_masked_inputs_hide_updates_and_forgeries_are_refused() -> None:
+def test_masked_inputs_hide_updates_and_second_unmasks_are_refused() -> None:
     config, updates = _round(6, dimension=20_000)
     server, clients = _after_key_sharing(config)
-    first, second = config.participants[:2]
-    inbox = server.inbox(first)
-    tampered = dict(inbox)
-    tampered[second] = bytes([inbox[second][0] ^ 1]) + inbox[second][1:]
-    with pytest.raises(SecAggError, match="forged"):
-        clients[first].masked_input(updates[first], tampered)
-    masked = clients[first].masked_input(updates[first], inbox)
+    first = config.participants[0]
+    masked = clients[first].masked_input(updates[first], server.inbox(first))
     # uniform over 2^32: the mean is 2^31 within a few standard errors
     assert abs(masked.astype(np.float64).mean() / 2**32 - 0.5) < 0.01
     assert not np.array_equal(masked, config.quantizer.quantize(updates[first]))
@@ -179,6 +175,65 @@ def test_masked_inputs_hide_updates_and_forgeries_are_refused() -> None:
         clients[first].unmask(config.participants[1:])
     with pytest.raises(SecAggError, match="not a participant"):
         SecAggClient("0xmallory", config)
+
+
+def test_a_forged_bundle_costs_its_shares_not_the_sum() -> None:
+    config, updates = _round(8)  # complete graph: 7 neighbours, threshold 4
+    server, clients = _after_key_sharing(config)
+    victim, forger = config.participants[:2]
+    inbox = server.inbox(victim)
+    tampered = dict(inbox)
+    tampered[forger] = bytes([inbox[forger][0] ^ 1]) + inbox[forger][1:]
+    server.receive_masked(victim, clients[victim].masked_input(updates[victim], tampered))
+    assert clients[victim].unreadable == {forger}
+    for name in config.participants[1:]:
+        server.receive_masked(name, clients[name].masked_input(updates[name], server.inbox(name)))
+    responses = [clients[c].unmask(server.survivors()) for c in config.participants]
+    assert forger not in responses[0].seed_shares  # the victim holds no share of the forger
+    total, count = server.aggregate(responses)
+    assert count == 8
+    assert np.array_equal(total, _expected(config, updates, list(config.participants)))
+    with pytest.raises(SecAggError, match="not an advertised neighbour"):
+        SecAggClient(victim, config).open_inbox({forger: inbox[forger]})
+
+
+def test_derived_keys_replay_a_round_bit_for_bit() -> None:
+    config, updates = _round(5, dimension=64)
+    context = b"chain 1 task 7 round 3"
+    keys = {c: SecAggKeys.derive(c.encode() * 2, context) for c in config.participants}
+    assert SecAggKeys.derive(b"x" * 32, context) == SecAggKeys.derive(b"x" * 32, context)
+    assert SecAggKeys.derive(b"x" * 32, context) != SecAggKeys.derive(b"x" * 32, b"other")
+    assert "secret" in repr(keys[config.participants[0]])
+    with pytest.raises(SecAggError, match="32 bytes"):
+        SecAggKeys.derive(b"short", context)
+
+    def phase_one() -> tuple[dict[str, dict[str, bytes]], dict[str, SecAggClient]]:
+        clients = {c: SecAggClient(c, config, keys[c]) for c in config.participants}
+        adverts = {c: SecAggClient.advert_for(c, keys[c]) for c in config.participants}
+        assert all(clients[c].advertise() == adverts[c] for c in clients)
+        return {c: clients[c].share_keys(adverts) for c in clients}, clients
+
+    bundles, _ = phase_one()
+    again, clients = phase_one()  # a restarted client seals exactly the same bytes
+    assert bundles == again
+    first = config.participants[0]
+    inbox = {s: b[first] for s, b in bundles.items() if first in b}
+    masked = clients[first].masked_input(updates[first], inbox)
+    restarted = SecAggClient(first, config, keys[first])
+    restarted.receive_adverts({c: SecAggClient.advert_for(c, keys[c]) for c in keys})
+    restarted.open_inbox(inbox)
+    assert np.array_equal(restarted.mask(updates[first]), masked)
+    assert restarted.unmask(config.participants) == clients[first].unmask(config.participants)
+
+
+def test_seeded_shamir_sharing_is_reproducible_and_still_a_sharing() -> None:
+    key = bytes(range(32))
+    secret = 2**255 + 12345
+    shares = split(secret, [1, 2, 3, 4, 5], 3, key=key)
+    assert shares == split(secret, [1, 2, 3, 4, 5], 3, key=key)
+    assert shares != split(secret, [1, 2, 3, 4, 5], 3, key=bytes(32))
+    assert combine(shares[2:]) == secret
+    assert combine(shares[:2]) != secret
 
 
 def test_configuration_errors_name_the_fix() -> None:

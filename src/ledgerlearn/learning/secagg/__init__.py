@@ -12,10 +12,12 @@ from ledgerlearn.learning.secagg._protocol import (
     SecAggConfig,
     SecAggDropoutError,
     SecAggError,
+    SecAggKeys,
     SecAggServer,
     UnmaskShares,
 )
 from ledgerlearn.learning.secagg._quantize import Quantizer
+from ledgerlearn.learning.secagg._settings import SecAggSettings
 from ledgerlearn.learning.secagg._shamir import combine, split
 
 __all__ = [
@@ -25,7 +27,9 @@ __all__ = [
     "SecAggConfig",
     "SecAggDropoutError",
     "SecAggError",
+    "SecAggKeys",
     "SecAggServer",
+    "SecAggSettings",
     "UnmaskShares",
     "combine",
     "default_degree",

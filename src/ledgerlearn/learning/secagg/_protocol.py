@@ -12,11 +12,17 @@ neighbour graph of SecAgg+ (Bell et al., CCS 2020). Four phases:
    their X25519 agreement.
 2. **Masked input** — each client quantises its clipped update into Z_(2^32) and adds its
    self mask ``PRG(b)`` and, for every neighbour that shared keys, ``+PRG(s_ij)`` (lower id)
-   or ``-PRG(s_ij)`` (higher id); pairwise masks cancel in the sum.
+   or ``-PRG(s_ij)`` (higher id); pairwise masks cancel in the sum. A client masks with
+   every neighbour the server routed a bundle from, readable or not (an unreadable bundle
+   only means it holds no share of that neighbour), so both ends of a pair always agree.
 3. **Unmask** — for each neighbour, a surviving client reveals its share of ``b`` if the
    neighbour sent a masked input, or of the neighbour's mask private key if it dropped out —
    never both. From ``t`` shares the server removes every survivor's self mask and the
    dropped clients' pairwise masks, and obtains the exact sum.
+
+A client's keys may be derived from a long-term secret (:class:`SecAggKeys`), and its Shamir
+coefficients from a keystream, so a restarted client reproduces the same messages byte for
+byte.
 
 Trust assumption: the server is honest-but-curious about the survivor list it announces
 (in ledgerlearn the list is fixed by on-chain commitments, so it cannot tell different
@@ -44,7 +50,6 @@ from ledgerlearn.exit_codes import ExitCode
 from ledgerlearn.learning.secagg._crypto import (
     derive_key,
     expand_mask,
-    generate_keypair,
     key_agreement,
     open_box,
     public_key,
@@ -56,6 +61,7 @@ from ledgerlearn.learning.secagg._shamir import PRIME, Share, combine, split
 
 __all__ = [
     "AdvertiseKeys",
+    "SecAggKeys",
     "SecAggClient",
     "SecAggConfig",
     "SecAggDropoutError",
@@ -143,6 +149,64 @@ class SecAggConfig:
         return self._points[client]
 
 
+@dataclass(frozen=True, repr=False)
+class SecAggKeys:
+    """A client's secrets for one round: two X25519 private keys and the self-mask seed.
+
+    Attributes
+    ----------
+    encryption_private
+        Agrees the keys that seal share bundles.
+    mask_private
+        Agrees the pairwise mask seeds.
+    seed
+        The self-mask seed ``b``.
+    sharing
+        Keys the Shamir coefficients, so sharing the same secrets again gives the same bytes
+        (a restarted client re-sealing its bundles never encrypts two plaintexts under one
+        key and nonce).
+    """
+
+    encryption_private: bytes
+    mask_private: bytes
+    seed: bytes
+    sharing: bytes
+
+    @classmethod
+    def generate(cls) -> SecAggKeys:
+        """Return fresh keys from the operating system's CSPRNG."""
+        return cls.derive(secrets.token_bytes(32), b"")
+
+    @classmethod
+    def derive(cls, secret: bytes, context: bytes) -> SecAggKeys:
+        """Derive the keys of one round from a client's long-term secret with HKDF-SHA256.
+
+        Parameters
+        ----------
+        secret
+            At least 32 secret bytes only the client knows (e.g. its account key).
+        context
+            Binds the keys to one round (e.g. chain, coordinator, task and round); never
+            reuse a context.
+
+        Returns
+        -------
+        SecAggKeys
+            The same keys for the same secret and context.
+        """
+        if len(secret) < 32:
+            raise SecAggError("a secure-aggregation secret needs at least 32 bytes")
+        return cls(
+            derive_key(secret, "client-encryption-key", context),
+            derive_key(secret, "client-mask-key", context),
+            derive_key(secret, "client-self-mask-seed", context),
+            derive_key(secret, "client-share-coefficients", context),
+        )
+
+    def __repr__(self) -> str:
+        return "SecAggKeys(<secret>)"
+
+
 @dataclass(frozen=True)
 class AdvertiseKeys:
     """Phase 0: a client's public keys and its self-mask seed commitment."""
@@ -178,33 +242,53 @@ def _pairwise_mask(config: SecAggConfig, secret: bytes, a: str, b: str) -> NDArr
 
 
 class SecAggClient:
-    """One client's side of a round; call the phases in order."""
+    """One client's side of a round; call the phases in order.
 
-    def __init__(self, client: str, config: SecAggConfig) -> None:
+    Parameters
+    ----------
+    client
+        This client's id.
+    config
+        The round's agreed settings.
+    keys
+        The round's secrets; fresh random ones by default. A client that must survive a
+        restart derives them (:meth:`SecAggKeys.derive`) and replays the phases it already
+        took part in from the public messages (:meth:`receive_adverts`, :meth:`open_inbox`).
+    """
+
+    def __init__(self, client: str, config: SecAggConfig, keys: SecAggKeys | None = None) -> None:
         if client not in config.participants:
             raise SecAggError(f"{client} is not a participant of this round")
         self.client = client
         self.config = config
         self.neighbours = config.graph[client]
-        self._encryption_private, self._encryption_public = generate_keypair()
-        self._mask_private, self._mask_public = generate_keypair()
-        self._seed = secrets.token_bytes(32)
+        self._keys = keys or SecAggKeys.generate()
+        self._encryption_private = self._keys.encryption_private
+        self._mask_private = self._keys.mask_private
+        self._seed = self._keys.seed
         self._adverts: dict[str, AdvertiseKeys] = {}
         self._held: dict[str, tuple[Share, Share]] = {}  # neighbour -> (key share, seed share)
         self._masked_with: frozenset[str] | None = None
         self._revealed = False
+        self.unreadable: frozenset[str] = frozenset()
+        """Neighbours whose share bundle failed authentication (set by :meth:`open_inbox`)."""
+
+    @staticmethod
+    def advert_for(client: str, keys: SecAggKeys) -> AdvertiseKeys:
+        """Return a client's phase-0 message before the round's participants are known."""
+        return AdvertiseKeys(
+            client,
+            public_key(keys.encryption_private),
+            public_key(keys.mask_private),
+            hashlib.sha256(keys.seed).digest(),
+        )
 
     def advertise(self) -> AdvertiseKeys:
         """Phase 0: return the public keys to broadcast."""
-        return AdvertiseKeys(
-            self.client,
-            self._encryption_public,
-            self._mask_public,
-            hashlib.sha256(self._seed).digest(),
-        )
+        return self.advert_for(self.client, self._keys)
 
-    def share_keys(self, adverts: Mapping[str, AdvertiseKeys]) -> dict[str, bytes]:
-        """Phase 1: return one encrypted share bundle per neighbour that advertised.
+    def receive_adverts(self, adverts: Mapping[str, AdvertiseKeys]) -> list[str]:
+        """Record the neighbours' phase-0 keys; return the neighbours that advertised.
 
         Raises
         ------
@@ -218,9 +302,32 @@ class SecAggClient:
                 f"{self.client}: only {len(present)} neighbours advertised keys, {t} needed"
             )
         self._adverts = {n: adverts[n] for n in present}
+        return present
+
+    def share_keys(self, adverts: Mapping[str, AdvertiseKeys]) -> dict[str, bytes]:
+        """Phase 1: return one encrypted share bundle per neighbour that advertised.
+
+        Raises
+        ------
+        SecAggDropoutError
+            If fewer than ``t`` neighbours advertised keys.
+        """
+        present = self.receive_adverts(adverts)
+        t = self.config.share_threshold
         points = [self.config.point(n) for n in present]
-        key_shares = split(int.from_bytes(self._mask_private, "big"), points, t)
-        seed_shares = split(int.from_bytes(self._seed, "big"), points, t)
+        context = self.config.round_id + b"\x00" + self.client.encode()
+        key_shares = split(
+            int.from_bytes(self._mask_private, "big"),
+            points,
+            t,
+            key=derive_key(self._keys.sharing, "shamir-mask-key", context),
+        )
+        seed_shares = split(
+            int.from_bytes(self._seed, "big"),
+            points,
+            t,
+            key=derive_key(self._keys.sharing, "shamir-self-mask-seed", context),
+        )
         boxes = {}
         for neighbour, key_share, seed_share in zip(present, key_shares, seed_shares, strict=True):
             plaintext = key_share[1].to_bytes(_SHARE_BYTES, "big") + seed_share[1].to_bytes(
@@ -231,31 +338,23 @@ class SecAggClient:
             )
         return boxes
 
-    def masked_input(
-        self, update: NDArray[np.floating], inbox: Mapping[str, bytes]
-    ) -> NDArray[np.uint32]:
-        """Phase 2: decrypt the neighbours' shares and return the masked, quantised update.
+    def open_inbox(self, inbox: Mapping[str, bytes]) -> None:
+        """Phase 2, first half: take the share bundles addressed to this client.
 
-        Parameters
-        ----------
-        update
-            The flattened update (clipped by the quantiser).
-        inbox
-            Share bundles addressed to this client, by sender.
+        The client masks with every sender in ``inbox`` (the server's routing, the same for
+        both ends of a pair), so pairwise masks cancel. A bundle that fails authentication
+        is noted in :attr:`unreadable` and its shares are simply not held: the client can
+        then not help recover that sender, which its other neighbours do.
 
         Raises
         ------
         SecAggError
-            If a bundle is not from a neighbour that advertised, or fails authentication.
+            If a bundle is not from a neighbour that advertised.
         SecAggDropoutError
             If fewer than ``t`` neighbours sent shares.
         """
-        vector = np.asarray(update, dtype=np.float64).ravel()
-        if vector.shape != (self.config.dimension,) or not np.all(np.isfinite(vector)):
-            raise SecAggError(
-                f"update must be {self.config.dimension} finite values, got {vector.shape}"
-            )
         me = self.config.point(self.client)
+        unreadable = set()
         for sender, box in sorted(inbox.items()):
             if sender not in self._adverts:
                 raise SecAggError(
@@ -265,19 +364,39 @@ class SecAggClient:
                 plaintext = open_box(
                     self._box_key(sender), box, self._associated(sender, self.client)
                 )
-            except InvalidTag as exc:
-                raise SecAggError(
-                    f"{self.client}: the share bundle from {sender} is forged"
-                ) from exc
+            except InvalidTag:
+                unreadable.add(sender)
+                continue
+            if len(plaintext) != 2 * _SHARE_BYTES:
+                unreadable.add(sender)
+                continue
             key_y = int.from_bytes(plaintext[:_SHARE_BYTES], "big")
             seed_y = int.from_bytes(plaintext[_SHARE_BYTES:], "big")
             self._held[sender] = ((me, key_y), (me, seed_y))
         t = self.config.share_threshold
-        if len(self._held) < t:
+        if len(inbox) < t:
             raise SecAggDropoutError(
-                f"{self.client}: only {len(self._held)} neighbours shared keys, {t} needed"
+                f"{self.client}: only {len(inbox)} neighbours shared keys, {t} needed"
             )
-        self._masked_with = frozenset(self._held)
+        self.unreadable = frozenset(unreadable)
+        self._masked_with = frozenset(inbox)
+
+    def mask(self, update: NDArray[np.floating]) -> NDArray[np.uint32]:
+        """Phase 2, second half: return the masked, quantised update.
+
+        Raises
+        ------
+        SecAggError
+            If the inbox was not opened, or the update has the wrong size or non-finite
+            values.
+        """
+        if self._masked_with is None:
+            raise SecAggError(f"{self.client}: open the inbox before masking")
+        vector = np.asarray(update, dtype=np.float64).ravel()
+        if vector.shape != (self.config.dimension,) or not np.all(np.isfinite(vector)):
+            raise SecAggError(
+                f"update must be {self.config.dimension} finite values, got {vector.shape}"
+            )
         masked = self.config.quantizer.quantize(vector)
         masked += expand_mask(self._seed, self.config.dimension)
         for neighbour in sorted(self._masked_with):
@@ -288,6 +407,31 @@ class SecAggClient:
             else:
                 masked -= mask
         return masked
+
+    def masked_input(
+        self, update: NDArray[np.floating], inbox: Mapping[str, bytes]
+    ) -> NDArray[np.uint32]:
+        """Phase 2: :meth:`open_inbox` then :meth:`mask`.
+
+        Parameters
+        ----------
+        update
+            The flattened update (clipped by the quantiser).
+        inbox
+            Share bundles addressed to this client, by sender.
+
+        Returns
+        -------
+        numpy.ndarray
+            The masked update, uniform in Z_(2^32) to anyone without the masks.
+        """
+        vector = np.asarray(update, dtype=np.float64).ravel()
+        if vector.shape != (self.config.dimension,) or not np.all(np.isfinite(vector)):
+            raise SecAggError(
+                f"update must be {self.config.dimension} finite values, got {vector.shape}"
+            )
+        self.open_inbox(inbox)
+        return self.mask(vector)
 
     def unmask(self, survivors: Collection[str]) -> UnmaskShares:
         """Phase 3: reveal, per neighbour, the seed share (survivor) or key share (dropped).
@@ -313,8 +457,9 @@ class SecAggClient:
                 f"{self.client}: only {len(alive & self._masked_with)} neighbours survived"
             )
         self._revealed = True
-        seeds = {n: self._held[n][1] for n in self._masked_with if n in alive}
-        keys = {n: self._held[n][0] for n in self._masked_with if n not in alive}
+        held = self._masked_with & self._held.keys()
+        seeds = {n: self._held[n][1] for n in held if n in alive}
+        keys = {n: self._held[n][0] for n in held if n not in alive}
         return UnmaskShares(self.client, seeds, keys)
 
     def _box_key(self, neighbour: str) -> bytes:

@@ -5,7 +5,9 @@ term of a random polynomial of degree ``threshold - 1``; share ``x`` is the poly
 ``x``; any ``threshold`` shares give the secret back by Lagrange interpolation at 0 and
 fewer reveal nothing about it.
 
-Trust assumption: coefficients come from the operating system's CSPRNG (``secrets``);
+Trust assumption: coefficients come from the operating system's CSPRNG (``secrets``), or,
+when the caller needs to reproduce a sharing bit for bit (a restarted node re-sealing the
+same shares under the same keys), from a ChaCha20 keystream under a secret 32-byte key;
 fewer than ``threshold`` colluding holders learn nothing. Shares are not authenticated
 here — the protocol that carries them encrypts and authenticates them.
 """
@@ -13,7 +15,9 @@ here — the protocol that carries them encrypts and authenticates them.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 __all__ = ["PRIME", "Share", "combine", "split"]
 
@@ -24,7 +28,23 @@ Share = tuple[int, int]
 """``(x, y)``: the holder's non-zero point and the polynomial's value there."""
 
 
-def split(secret: int, points: Sequence[int], threshold: int) -> list[Share]:
+def _field_elements(key: bytes) -> Iterator[int]:
+    """Yield uniform elements of GF(PRIME) from the ChaCha20 keystream under ``key``.
+
+    Each draw takes 66 bytes, keeps the low 521 bits and rejects values >= PRIME (odds
+    2^-521), so there is no modulo bias.
+    """
+    stream = Cipher(algorithms.ChaCha20(key, bytes(16)), mode=None).encryptor()
+    mask = (1 << PRIME.bit_length()) - 1
+    while True:
+        value = int.from_bytes(stream.update(bytes(66)), "big") & mask
+        if value < PRIME:
+            yield value
+
+
+def split(
+    secret: int, points: Sequence[int], threshold: int, *, key: bytes | None = None
+) -> list[Share]:
     """Share ``secret`` so that any ``threshold`` of the shares recover it.
 
     Parameters
@@ -35,6 +55,9 @@ def split(secret: int, points: Sequence[int], threshold: int) -> list[Share]:
         Distinct non-zero x-coordinates, one per holder.
     threshold
         Shares needed to recover; ``1 <= threshold <= len(points)``.
+    key
+        If given, a secret 32-byte key whose ChaCha20 keystream supplies the coefficients
+        (same key, same shares); by default the operating system's CSPRNG.
 
     Returns
     -------
@@ -53,7 +76,12 @@ def split(secret: int, points: Sequence[int], threshold: int) -> list[Share]:
         raise ValueError("share points must be distinct and non-zero")
     if not 1 <= threshold <= len(points):
         raise ValueError(f"threshold {threshold} must be in [1, {len(points)}]")
-    coefficients = [secret] + [secrets.randbelow(PRIME) for _ in range(threshold - 1)]
+    if key is None:
+        randoms = [secrets.randbelow(PRIME) for _ in range(threshold - 1)]
+    else:
+        draws = _field_elements(key)
+        randoms = [next(draws) for _ in range(threshold - 1)]
+    coefficients = [secret, *randoms]
     shares = []
     for x in points:
         y = 0
