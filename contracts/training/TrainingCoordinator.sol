@@ -39,6 +39,15 @@ import {StakeVault} from "../staking/StakeVault.sol";
  * in the {ModelRegistry} as a new version with the base version as parent (the coordinator
  * needs the model's publisher role, granted by its owner).
  *
+ * Secure aggregation (`secaggBlocks > 0`): a trainer's commit is then its key advert, and
+ * once the committee is drawn three windows of `secaggBlocks` blocks follow, one per
+ * message of the protocol (share bundles, masked input, unmask shares). Each committer posts
+ * the sha256 and CID of each message with {postSecAgg} inside its window, after posting the
+ * previous one; so the chain fixes who took part in which phase, and every party reads the
+ * same routing and the same survivor list. The committee posts only after the last window,
+ * and the aggregate deadline leaves `aggregateBlocks` for it. The beacon output of the
+ * committee draw also seeds the protocol's neighbour graph.
+ *
  * Trust assumption: at least `quorum` of each committee is honest and online; the beacon's
  * output is unpredictable at commit time (see RandomnessBeacon).
  */
@@ -82,6 +91,7 @@ contract TrainingCoordinator is ReentrancyGuard {
         uint256 minStake;
         uint256 rewardPool;
         uint256 slashAmount;
+        uint64 secaggBlocks;
     }
 
     struct Task {
@@ -105,6 +115,7 @@ contract TrainingCoordinator is ReentrancyGuard {
         bool commitExtended;
         bool aggregateExtended;
         bool finalised;
+        uint64 secaggStart;
     }
 
     /// @dev What a committee member posts for a round.
@@ -146,6 +157,7 @@ contract TrainingCoordinator is ReentrancyGuard {
     mapping(uint256 taskId => mapping(uint256 round => mapping(address member => bool))) private _aggregatorSlashed;
     mapping(uint256 taskId => mapping(address trainer => bool)) private _trainerSlashed;
     mapping(uint256 taskId => bytes32) private _finalRecordHash;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address trainer => uint8 steps))) private _secagg;
 
     event TaskCreated(uint256 indexed taskId, address indexed creator, string model, uint256 baseVersion, bytes specCid);
     event Joined(uint256 indexed taskId, address indexed account, Role role, uint256 stake);
@@ -165,6 +177,9 @@ contract TrainingCoordinator is ReentrancyGuard {
         uint256 totalScore,
         bytes recordCid,
         uint256 reward
+    );
+    event SecAggPosted(
+        uint256 indexed taskId, uint256 indexed round, address indexed trainer, uint8 step, bytes32 messageSha256, bytes cid
     );
     event CommitteeFault(uint256 indexed taskId, uint256 indexed round, address indexed member, Fault fault);
     event TaskCompleted(uint256 indexed taskId, uint256 version, bytes manifestCid, bytes recordCid);
@@ -200,6 +215,9 @@ contract TrainingCoordinator is ReentrancyGuard {
     error CoordinatorAlreadySlashed(uint256 taskId, address account);
     error CoordinatorNoFault(uint256 taskId, uint256 round, address member);
     error CoordinatorNothingToRegister(uint256 taskId);
+    error CoordinatorNoSecureAggregation(uint256 taskId);
+    error CoordinatorSecAggWindow(uint256 taskId, uint256 round, uint8 step, uint64 opensAfter, uint64 closesAt);
+    error CoordinatorSecAggOrder(uint256 taskId, uint256 round, address trainer, uint8 step);
 
     constructor(ModelRegistry registry_, RandomnessBeacon beacon_, StakeVault vault_, IERC20 token_) {
         _registry = registry_;
@@ -253,6 +271,11 @@ contract TrainingCoordinator is ReentrancyGuard {
     /// @dev The commitment `member` posted for a round (zero if none).
     function postOf(uint256 taskId, uint256 round, address member) external view returns (bytes32) {
         return _posts[taskId][round][member];
+    }
+
+    /// @dev Bit `step - 1` is set for each secure-aggregation message `trainer` posted in a round.
+    function secAggSteps(uint256 taskId, uint256 round, address trainer) external view returns (uint8) {
+        return _secagg[taskId][round][trainer];
     }
 
     /// @dev A finalised round's result.
@@ -434,6 +457,42 @@ contract TrainingCoordinator is ReentrancyGuard {
     }
 
     /**
+     * @dev Posts the sha256 and CID of the caller's secure-aggregation message `step`
+     * (1 share bundles, 2 masked input, 3 unmask shares) for the current round, inside the
+     * step's window: blocks `(secaggStart + (step - 1) * secaggBlocks, secaggStart + step *
+     * secaggBlocks]`.
+     *
+     * Requirements: the task uses secure aggregation; the caller committed in the round;
+     * it posted every earlier step and not this one.
+     *
+     * Emits {SecAggPosted}.
+     */
+    function postSecAgg(uint256 taskId, uint256 round, uint8 step, bytes32 messageSha256, bytes calldata cid)
+        external
+    {
+        Task storage task = _task(taskId);
+        uint64 window = task.config.secaggBlocks;
+        if (window == 0) revert CoordinatorNoSecureAggregation(taskId);
+        if (round != task.round) revert CoordinatorWrongRound(taskId, round, task.round);
+        if (task.phase != Phase.Aggregating) revert CoordinatorWrongPhase(taskId, task.phase);
+        if (_commits[taskId][round][msg.sender] == bytes32(0)) revert CoordinatorNotTrainer(taskId, msg.sender);
+        if (step == 0 || step > 3) revert CoordinatorInvalidConfig("step");
+        if (messageSha256 == bytes32(0)) revert CoordinatorEmptyField("messageSha256");
+        if (cid.length == 0) revert CoordinatorEmptyField("cid");
+        uint64 start = _rounds[taskId][round].secaggStart;
+        uint64 opensAfter = start + (step - 1) * window;
+        uint64 closesAt = opensAfter + window;
+        if (block.number <= opensAfter || block.number > closesAt) {
+            revert CoordinatorSecAggWindow(taskId, round, step, opensAfter, closesAt);
+        }
+        uint8 steps = _secagg[taskId][round][msg.sender];
+        uint8 bit = uint8(1) << (step - 1);
+        if (steps != bit - 1) revert CoordinatorSecAggOrder(taskId, round, msg.sender, step);
+        _secagg[taskId][round][msg.sender] = steps | bit;
+        emit SecAggPosted(taskId, round, msg.sender, step, messageSha256, cid);
+    }
+
+    /**
      * @dev Posts the caller's aggregate for the current round as a committee member. The
      * post that brings a commitment to quorum finalises the round, opens the next one or,
      * after the last, registers the model version. Members may still post until the
@@ -448,6 +507,10 @@ contract TrainingCoordinator is ReentrancyGuard {
         if (!_inCommittee(taskId, round, msg.sender)) revert CoordinatorNotCommitteeMember(taskId, round, msg.sender);
         if (block.number > state.aggregateDeadline) revert CoordinatorDeadlinePassed(taskId, round, state.aggregateDeadline);
         if (_posts[taskId][round][msg.sender] != bytes32(0)) revert CoordinatorAlreadyPosted(taskId, round, msg.sender);
+        uint64 secaggEnd = state.secaggStart + 3 * task.config.secaggBlocks;
+        if (task.config.secaggBlocks > 0 && block.number <= secaggEnd) {
+            revert CoordinatorSecAggWindow(taskId, round, 4, secaggEnd, state.aggregateDeadline);
+        }
         if (post.aggregateSha256 == bytes32(0) || post.updatesRoot == bytes32(0)) revert CoordinatorEmptyField("hash");
         if (post.aggregateCid.length == 0 || post.recordCid.length == 0) revert CoordinatorEmptyField("cid");
         bytes32 commitment = commitmentOf(post);
@@ -679,7 +742,8 @@ contract TrainingCoordinator is ReentrancyGuard {
             members.push(drawn[i]);
         }
         task.phase = Phase.Aggregating;
-        state.aggregateDeadline = uint64(block.number) + task.config.aggregateBlocks;
+        state.secaggStart = uint64(block.number);
+        state.aggregateDeadline = uint64(block.number) + 3 * task.config.secaggBlocks + task.config.aggregateBlocks;
         emit CommitteeSelected(taskId, round, drawn, state.aggregateDeadline);
     }
 
@@ -693,7 +757,9 @@ contract TrainingCoordinator is ReentrancyGuard {
 
     function _checkConfig(TaskConfig calldata config) private pure {
         if (config.rounds == 0) revert CoordinatorInvalidConfig("rounds");
-        if (config.minTrainers == 0) revert CoordinatorInvalidConfig("minTrainers");
+        if (config.minTrainers == 0 || (config.secaggBlocks > 0 && config.minTrainers < 2)) {
+            revert CoordinatorInvalidConfig("minTrainers");
+        }
         if (config.committeeSize == 0) revert CoordinatorInvalidConfig("committeeSize");
         if (config.quorum == 0 || config.quorum > config.committeeSize || 2 * config.quorum <= config.committeeSize) {
             revert CoordinatorInvalidConfig("quorum");

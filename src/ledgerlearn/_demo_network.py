@@ -50,11 +50,14 @@ PRIVATE_DELTA = 1e-5
 
 
 def private_config(rounds: int) -> NetworkConfig:
-    """Return the demo network with client-level DP: FedAvg of clipped updates plus noise.
+    """Return the demo network with secure aggregation and distributed client-level DP.
 
-    The noise multiplier is planned so that ``rounds`` rounds spend epsilon 8 at delta 1e-5
-    (RDP accountant); nobody attacks (DP bounds each trainer's influence, it does not detect
-    poisoning).
+    Trainers clip their updates, add their share of the Gaussian noise and mask them
+    (SecAgg+); the committee unmasks only the noisy sum. The noise multiplier is planned so
+    that ``rounds`` rounds spend epsilon 8 at delta 1e-5 (RDP accountant). Each trainer's
+    share is sized for 8 survivors of the 10 (``minTrainers``), so two may drop out without
+    the noise falling short. Nobody attacks (DP bounds each trainer's influence, it does not
+    detect poisoning, and the committee sees no individual update to reject).
     """
     from ledgerlearn.learning.privacy import plan_noise
 
@@ -64,7 +67,15 @@ def private_config(rounds: int) -> NetworkConfig:
         rule="fedavg",
         byzantine=0,
         attacks=(),
-        dp={"clip": 1.0, "noiseMultiplier": z, "epsilon": PRIVATE_EPSILON, "delta": PRIVATE_DELTA},
+        min_trainers=8,
+        dp={
+            "clip": 1.0,
+            "noiseMultiplier": z,
+            "epsilon": PRIVATE_EPSILON,
+            "delta": PRIVATE_DELTA,
+            "placement": "distributed",
+        },
+        secagg={"bits": 24},
     )
 
 
@@ -112,9 +123,16 @@ def network_section(
     if setup.spec.dp is not None:
         dp = setup.spec.dp
         say(
-            f"private task: DP-FedAvg, clip {dp.clip:g}, noise multiplier "
-            f"{dp.noise_multiplier:.3f} (std {dp.noise_std:.3f} on the sum), budget epsilon "
-            f"{dp.epsilon:g} at delta {dp.delta:g} ({dp.accountant} accountant)"
+            f"private task: DP-FedAvg ({dp.placement} noise), clip {dp.clip:g}, noise "
+            f"multiplier {dp.noise_multiplier:.3f} (std {dp.noise_std:.3f} on the sum), budget "
+            f"epsilon {dp.epsilon:g} at delta {dp.delta:g} ({dp.accountant} accountant)"
+        )
+    if setup.spec.secagg is not None:
+        secagg = setup.spec.secagg
+        say(
+            f"secure aggregation: SecAgg+ over the chain, {secagg.bits}-bit quantisation, "
+            f"windows of {config.secagg_blocks} blocks; the committee sees only the sum of "
+            f"at least {config.min_trainers} trainers' masked updates"
         )
     say(
         f"task {setup.task_id}: {config.model}@{setup.base_version} base, "
@@ -140,6 +158,14 @@ def network_section(
                 spent = ""
                 if setup.spec.dp is not None:
                     spent = f", epsilon spent {setup.spec.dp.accounting().spent(number):.3f}"
+                if setup.spec.secagg is not None:
+                    record = json.loads(store.get(final["recordCid"]))
+                    secure = record.get("secureAggregation", {})
+                    spent += (
+                        f", unmasked sum of {len(secure.get('survivors', []))}/"
+                        f"{secure.get('participants', 0)} masked updates"
+                        + (f" (skipped: {record['skipped']})" if record.get("skipped") else "")
+                    )
                 say(f"  round {number} finalised: test accuracy {accuracy[number]:.3f}{spent}")
 
     gas = Counter[str]()

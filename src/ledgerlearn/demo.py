@@ -95,8 +95,9 @@ def run_demo(
     network_rounds
         Rounds of the training network's task.
     private
-        Train with client-level differential privacy (DP-FedAvg, epsilon 8 at delta 1e-5
-        over the task) instead of robust aggregation, and print the epsilon of every round.
+        Train with secure aggregation and distributed client-level differential privacy
+        (DP-FedAvg, epsilon 8 at delta 1e-5 over the task) instead of robust aggregation,
+        and print the epsilon of every round.
 
     Returns
     -------

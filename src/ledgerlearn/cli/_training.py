@@ -149,6 +149,14 @@ def task_create(
     commit_blocks: Annotated[int, typer.Option(min=1)] = 25,
     aggregate_blocks: Annotated[int, typer.Option(min=1)] = 25,
     max_rejections: Annotated[int, typer.Option(min=0)] = 2,
+    secagg_blocks: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Blocks per secure-aggregation window (default 10 when the spec has "
+            "privacy.secagg, else 0).",
+        ),
+    ] = None,
     min_stake: Annotated[float, typer.Option(help="Whole tokens.")] = 100,
     reward_pool: Annotated[float, typer.Option(help="Whole tokens.")] = 1_000,
     slash_amount: Annotated[float, typer.Option(help="Whole tokens.")] = 50,
@@ -170,6 +178,9 @@ def task_create(
     out = Output(json_output)
     parsed = TaskSpec.from_bytes(spec.read_bytes())
     parsed.check_rounds(rounds)  # a DP task whose rounds overspend its budget is refused
+    if secagg_blocks is None:
+        secagg_blocks = 10 if parsed.secagg is not None else 0
+    parsed.check_secagg(secagg_blocks, min_trainers)
     opts = _options(
         backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
     )
@@ -191,6 +202,7 @@ def task_create(
             min_stake=int(min_stake * TOKEN),
             reward_pool=int(reward_pool * TOKEN),
             slash_amount=int(slash_amount * TOKEN),
+            secagg_blocks=secagg_blocks,
         )
         task_id = _client(s).create_task(s.key, config, owner=owner)
         out.result({"task": task_id, "spec": spec_cid})

@@ -60,6 +60,7 @@ __all__ = [
     "ScoredUpdate",
     "aggregate_round",
     "final_manifest",
+    "privacy_header",
     "round_record",
 ]
 
@@ -171,18 +172,9 @@ def aggregate_round(
         If the spec has DP and this round would exceed the task's epsilon budget.
     """
     dp = spec.dp
-    privacy: dict[str, Any] = {}
-    if dp is not None:
-        if round_number is None:
-            raise ValueError("aggregate_round needs round_number for a task with DP")
-        privacy = {
-            "epsilon": dp.accounting().check(round_number),
-            "delta": dp.delta,
-            "noiseMultiplier": dp.noise_multiplier,
-            "clip": dp.clip,
-            "accountant": dp.accountant,
-            "placement": dp.placement,
-        }
+    if dp is not None and round_number is None:
+        raise ValueError("aggregate_round needs round_number for a task with DP")
+    privacy = privacy_header(spec, round_number or 0)
     ordered = sorted(commits, key=lambda c: int(c.trainer, 16))
     reasons: dict[str, str] = {}
     parsed: dict[str, dict[str, NDArray[np.generic]]] = {}
@@ -260,6 +252,27 @@ def aggregate_round(
     )
 
 
+def privacy_header(spec: TaskSpec, round_number: int) -> dict[str, Any]:
+    """Return the record's ``privacy`` object for a round (empty without DP).
+
+    Raises
+    ------
+    PrivacyBudgetError
+        If this round would exceed the task's epsilon budget.
+    """
+    dp = spec.dp
+    if dp is None:
+        return {}
+    return {
+        "epsilon": dp.accounting().check(round_number),
+        "delta": dp.delta,
+        "noiseMultiplier": dp.noise_multiplier,
+        "clip": dp.clip,
+        "accountant": dp.accountant,
+        "placement": dp.placement,
+    }
+
+
 def _dp_mean(
     dp: DpSettings,
     clients: Sequence[str],
@@ -320,8 +333,9 @@ def round_record(
         "skipped": outcome.skipped,
         "aggregate": {"sha256": outcome.weights_sha256.hex(), "cid": aggregate_cid},
     }
-    if "privacy" in outcome.extra:
-        record["privacy"] = outcome.extra["privacy"]
+    for name in ("privacy", "secureAggregation"):
+        if name in outcome.extra:
+            record[name] = outcome.extra[name]
     return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -56,6 +56,8 @@ class TaskConfig:
     min_stake: int = 100 * 10**18
     reward_pool: int = 1_000 * 10**18
     slash_amount: int = 50 * 10**18
+    secagg_blocks: int = 0
+    """Blocks per secure-aggregation window (0: the task does not use secure aggregation)."""
 
     def to_tuple(self) -> tuple[Any, ...]:
         """ABI tuple."""
@@ -75,6 +77,7 @@ class TaskConfig:
             self.min_stake,
             self.reward_pool,
             self.slash_amount,
+            self.secagg_blocks,
         )
 
     @classmethod
@@ -96,6 +99,7 @@ class TaskConfig:
             min_stake=int(raw[12]),
             reward_pool=int(raw[13]),
             slash_amount=int(raw[14]),
+            secagg_blocks=int(raw[15]),
         )
 
 
@@ -125,6 +129,13 @@ class RoundView:
     commit_extended: bool
     aggregate_extended: bool
     finalised: bool
+    secagg_start: int = 0
+    """Block the committee was drawn at: the secure-aggregation windows start after it."""
+
+    def secagg_window(self, step: int, blocks: int) -> tuple[int, int]:
+        """Return ``(opens_after, closes_at)`` of secure-aggregation step 1, 2 or 3."""
+        opens_after = self.secagg_start + (step - 1) * blocks
+        return opens_after, opens_after + blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +269,13 @@ class TrainingClient:
         """Read a round's clock and counters."""
         raw = self.chain.call(self.coordinator.functions.getRound(task_id, round_number))
         return RoundView(
-            int(raw[0]), int(raw[1]), int(raw[2]), bool(raw[3]), bool(raw[4]), bool(raw[5])
+            int(raw[0]),
+            int(raw[1]),
+            int(raw[2]),
+            bool(raw[3]),
+            bool(raw[4]),
+            bool(raw[5]),
+            int(raw[6]),
         )
 
     def role_of(self, task_id: int, account: str) -> str:
@@ -356,6 +373,47 @@ class TrainingClient:
             ),
         )
         return int(receipt["gasUsed"])
+
+    def post_secagg(
+        self,
+        key: Secp256k1Key,
+        task_id: int,
+        round_number: int,
+        step: int,
+        sha256: bytes,
+        cid: str,
+    ) -> None:
+        """Post the sha256 and CID of a secure-aggregation message (step 1, 2 or 3)."""
+        self._transact(
+            key,
+            self.coordinator.functions.postSecAgg(
+                task_id, round_number, step, sha256, parse_cid(cid).binary
+            ),
+        )
+
+    def secagg_steps(self, task_id: int, round_number: int, trainer: str) -> set[int]:
+        """Return the secure-aggregation steps ``trainer`` posted in a round."""
+        bits = int(
+            self.chain.call(
+                self.coordinator.functions.secAggSteps(
+                    task_id, round_number, to_checksum_address(trainer)
+                )
+            )
+        )
+        return {step for step in (1, 2, 3) if bits >> (step - 1) & 1}
+
+    def secagg_posts(
+        self, task_id: int, round_number: int
+    ) -> dict[int, dict[str, tuple[bytes, str]]]:
+        """Step → trainer → (message sha256, CID) of a round's secure-aggregation posts."""
+        found: dict[int, dict[str, tuple[bytes, str]]] = {1: {}, 2: {}, 3: {}}
+        for log in self.events("SecAggPosted", task_id, round=round_number):
+            args = log["args"]
+            found[int(args["step"])][args["trainer"]] = (
+                bytes(args["messageSha256"]),
+                cid_from_binary(bytes(args["cid"])),
+            )
+        return found
 
     def advance(self, key: Secp256k1Key, task_id: int) -> list[str]:
         """Move the task on; return the names of the events it emitted."""

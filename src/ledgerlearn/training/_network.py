@@ -82,6 +82,10 @@ class NetworkConfig:
         Partition seed.
     dp
         Client-level DP settings (``privacy.dp`` JSON of the spec), or ``None``.
+    secagg
+        Secure-aggregation settings (``privacy.secagg`` JSON of the spec), or ``None``.
+    secagg_blocks
+        Blocks per secure-aggregation window (used when ``secagg`` is set).
     """
 
     model: str = "mnist-mlp"
@@ -107,6 +111,8 @@ class NetworkConfig:
     min_trainers: int = 3
     seed: int = 0
     dp: dict[str, Any] | None = None
+    secagg: dict[str, Any] | None = None
+    secagg_blocks: int = 8
 
 
 @dataclass
@@ -170,9 +176,15 @@ def setup_network(
         rule=config.rule,
         byzantine=config.byzantine,
         dataset=config.dataset,
-        privacy={"transport": "x25519-sealed-box", **({"dp": config.dp} if config.dp else {})},
+        privacy={
+            "transport": "x25519-sealed-box",
+            **({"dp": config.dp} if config.dp else {}),
+            **({"secagg": config.secagg} if config.secagg is not None else {}),
+        },
     )
     spec.check_rounds(config.rounds)
+    secagg_blocks = config.secagg_blocks if config.secagg is not None else 0
+    spec.check_secagg(secagg_blocks, config.min_trainers)
     spec_cid = str(store.put(spec.to_bytes()))
     registry = ModelRegistryClient(chain, manifest, store)
     client = TrainingClient(chain, manifest)
@@ -220,6 +232,7 @@ def setup_network(
             commit_blocks=config.commit_blocks,
             aggregate_blocks=config.aggregate_blocks,
             max_rejections=config.max_rejections,
+            secagg_blocks=secagg_blocks,
         ),
     )
     attackers: dict[str, str] = {

@@ -14,11 +14,15 @@ Roles:
 
 - **trainer** — stakes and joins; each round trains the current global model on its own
   data (seeded by task, round and address), seals the update to the task's aggregators'
-  key-agreement keys, stores the envelope, commits its sha256 and CID; claims rewards.
+  key-agreement keys, stores the envelope, commits its sha256 and CID; claims rewards. In a
+  task with secure aggregation it commits a key advert instead and, once the committee is
+  drawn, posts its share bundles, masked update and unmask shares in their windows (keys
+  derived from its account key and the round, so a restart replays the same bytes).
 - **aggregator** — stakes, registers a VRF key with the beacon and publishes an X25519
   key in its did:ethr document, then joins; fulfils committee draws assigned to its key,
   moves the task on when a phase is due, and when on the committee decrypts the round's
-  updates, aggregates them deterministically and posts the result; slashes committee
+  updates (or, under secure aggregation, unmasks their sum after the last window),
+  aggregates them deterministically and posts the result; slashes committee
   members that disagreed with a finalised round and trainers rejected too often.
 
 Trust assumption: the node's keys and local state directory are its own; the chain and the
@@ -28,6 +32,7 @@ content store are shared and checked (hashes against commitments, CIDs against b
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import threading
@@ -56,6 +61,7 @@ from ledgerlearn.learning._weights import flatten, unflatten
 from ledgerlearn.learning.attacks import flip_labels, make_attack
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
 from ledgerlearn.learning.privacy import PrivacyBudgetError, clip_update
+from ledgerlearn.learning.secagg import SecAggClient, SecAggConfig, SecAggError, SecAggKeys
 from ledgerlearn.ledger import Chain, DeploymentManifest, EventCursor
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
@@ -69,6 +75,17 @@ from ledgerlearn.training._aggregate import (
 )
 from ledgerlearn.training._client import AggregatePost, TrainingClient
 from ledgerlearn.training._merkle import record_tree
+from ledgerlearn.training._secagg import (
+    encode_advert,
+    encode_masked,
+    encode_shares,
+    encode_unmask,
+    load_messages,
+    round_config,
+    round_context,
+    secagg_input,
+    secagg_round,
+)
 from ledgerlearn.training._spec import TaskSpec
 from ledgerlearn.training._transport import (
     EnvelopeError,
@@ -93,6 +110,7 @@ _DONE_REVERTS = {
     "CoordinatorAlreadyClaimed",
     "CoordinatorAlreadySlashed",
     "CoordinatorAlreadyJoined",
+    "CoordinatorSecAggOrder",  # this step is already posted (earlier ones are checked first)
 }
 
 
@@ -460,6 +478,8 @@ class TrainingNode:
             self._mark("finished")
             return acted
         acted = self._claim_all(task)
+        if task.phase == "aggregating" and task.config.secagg_blocks:
+            return self._secagg_step(task) or acted
         if task.phase != "commit":
             return acted
         block = self.chain.block_number
@@ -494,11 +514,17 @@ class TrainingNode:
             return acted
         prepared = self._state.prepared.get(str(task.round))
         if prepared is None:
-            update = self._train(task.round)
-            sha = hashlib.sha256(update).digest()
-            context = self._context(task.round)
-            readers = self._readers()
-            envelope = seal_update(update, context, readers)
+            if self._secagg_task(task):
+                # Train now (the commit window is the training window) and keep the input
+                # to mask; the commit is the key advert.
+                self._secagg_vector(task, task.round)
+                keys = self._secagg_keys(task.round)
+                envelope = encode_advert(SecAggClient.advert_for(self.address, keys))
+                sha = hashlib.sha256(envelope).digest()
+            else:
+                update = self._train(task.round)
+                sha = hashlib.sha256(update).digest()
+                envelope = seal_update(update, self._context(task.round), self._readers())
             cid = str(self.store.put(envelope))
             prepared = {"sha256": sha.hex(), "cid": cid}
             self._state.prepared[str(task.round)] = prepared
@@ -519,6 +545,16 @@ class TrainingNode:
         return True
 
     def _train(self, round_number: int) -> bytes:
+        delta, weights = self._local_delta(round_number)
+        dp = self.spec.dp
+        if dp is not None:  # DP-FedAvg: the client clips (the committee clips again)
+            delta = clip_update(delta, dp.clip).astype(np.float32)
+        return weights_to_bytes(unflatten(delta, weights))
+
+    def _local_delta(
+        self, round_number: int
+    ) -> tuple[NDArray[np.float32], dict[str, NDArray[np.float32]]]:
+        """Train on the local data from the round's global weights; return the flat update."""
         assert self.data is not None
         spec = self.spec
         weights, _, _ = self.global_weights(round_number)
@@ -537,10 +573,119 @@ class TrainingNode:
             rng = np.random.default_rng(seed)
             forged = attack.forge(np.zeros((0, delta.size)), delta[None, :].astype(np.float64), rng)
             delta = np.asarray(forged[0], dtype=np.float32)
-        dp = spec.dp
-        if dp is not None:  # DP-FedAvg: the client clips (the committee clips again)
-            delta = clip_update(delta, dp.clip).astype(np.float32)
-        return weights_to_bytes(unflatten(delta, weights))
+        return delta, weights
+
+    # --- secure aggregation (trainer) --------------------------------------------------
+
+    def _secagg_task(self, task: Any) -> bool:
+        """Whether the task runs secure aggregation (spec and chain must agree)."""
+        wanted = self.spec.secagg is not None
+        if wanted != bool(task.config.secagg_blocks):
+            raise TrainingError(
+                f"task {self.task_id}: the spec {'asks' if wanted else 'does not ask'} for "
+                f"secure aggregation but secaggBlocks is {task.config.secagg_blocks}; "
+                "recreate the task with matching settings"
+            )
+        return wanted
+
+    def _secagg_keys(self, round_number: int) -> SecAggKeys:
+        context = round_context(
+            self.chain.chain_id, self.client.coordinator.address, self.task_id, round_number
+        )
+        return SecAggKeys.derive(self.key.unsafe_secret(), context)
+
+    def _secagg_vector(self, task: Any, round_number: int) -> NDArray[np.float64]:
+        """Return what this trainer masks in a round, kept in the state directory."""
+        path = self.state_dir / f"secagg-input-{round_number}.npy"
+        if path.exists():
+            return np.asarray(np.load(path), dtype=np.float64)
+        delta, _ = self._local_delta(round_number)
+        noise_key = self._secagg_keys(round_number).sharing
+        vector = secagg_input(
+            self.spec,
+            delta,
+            hashlib.sha256(b"ledgerlearn/dp-noise-share/v1" + noise_key).digest(),
+            task.config.min_trainers,
+        )
+        buffer = io.BytesIO()
+        np.save(buffer, vector)
+        atomic_write_bytes(path, buffer.getvalue())
+        return vector
+
+    def _secagg_config(self, task: Any, round_number: int) -> SecAggConfig:
+        weights, _, _ = self.global_weights(round_number)
+        request_id = self.client.committee_request_id(self.task_id, round_number)
+        return round_config(
+            self.spec,
+            round_id=round_context(
+                self.chain.chain_id, self.client.coordinator.address, self.task_id, round_number
+            ),
+            participants=list(self.commits(round_number)),
+            seed=self.beacon.output_of(request_id),
+            dimension=int(sum(w.size for w in weights.values())),
+            min_clients=task.config.min_trainers,
+        )
+
+    def _secagg_step(self, task: Any) -> bool:
+        """Post this trainer's next secure-aggregation message when its window is open."""
+        round_number = task.round
+        if not any(self.client.commit_of(self.task_id, round_number, self.address)):
+            return False
+        state = self.client.round(self.task_id, round_number)
+        block = self.chain.block_number
+        posted = self.client.secagg_steps(self.task_id, round_number, self.address)
+        for step in (1, 2, 3):
+            opens_after, closes_at = state.secagg_window(step, task.config.secagg_blocks)
+            if block <= opens_after:
+                self.wake_block = opens_after + 1
+                return False
+            action = f"secagg:{round_number}:{step}"
+            if step in posted or action in self._state.done or block >= closes_at:
+                continue
+            if step > 1 and step - 1 not in posted:
+                return False  # missed an earlier window: dropped out of this round
+            return self._secagg_post(task, round_number, step, action)
+        return False
+
+    def _secagg_post(self, task: Any, round_number: int, step: int, action: str) -> bool:
+        config = self._secagg_config(task, round_number)
+        client = SecAggClient(self.address, config, self._secagg_keys(round_number))
+        commits = self.commits(round_number)
+        posts = self.client.secagg_posts(self.task_id, round_number)
+        messages = load_messages(config, commits, posts, self.store.get, upto=step - 1)
+        try:
+            if step == 1:
+                message = encode_shares(self.address, client.share_keys(messages.adverts))
+            else:
+                client.receive_adverts(messages.adverts)
+                client.open_inbox(messages.inbox(self.address))
+                if client.unreadable:
+                    self._note("secagg-unreadable", round=round_number, senders=client.unreadable)
+                if step == 2:
+                    message = encode_masked(client.mask(self._secagg_vector(task, round_number)))
+                else:
+                    survivors = messages.survivors
+                    dp = self.spec.dp
+                    if dp is not None and len(survivors) < task.config.min_trainers:
+                        raise SecAggError(
+                            f"only {len(survivors)} survivors: fewer than the "
+                            f"{task.config.min_trainers} whose noise shares make up the DP noise"
+                        )
+                    message = encode_unmask(client.unmask(survivors))
+        except SecAggError as exc:
+            # Not retried: the round's public messages will not change.
+            self._note("secagg-refused", round=round_number, step=step, reason=str(exc))
+            self._mark(action)
+            return True
+        cid = str(self.store.put(message))
+        sha = hashlib.sha256(message).digest()
+        self._send(
+            "secagg",
+            action,
+            partial(self.client.post_secagg, self.key, self.task_id, round_number, step, sha, cid),
+        )
+        self._note("secagg-posted", round=round_number, step=step, cid=cid)
+        return True
 
     def _context(self, round_number: int) -> UpdateContext:
         return UpdateContext(
@@ -607,6 +752,10 @@ class TrainingNode:
         elif task.phase == "selecting":
             return self._select(task) or acted
         elif task.phase == "aggregating":
+            secagg_end = state.secagg_start + 3 * task.config.secagg_blocks
+            if task.config.secagg_blocks and block <= secagg_end:
+                self.wake_block = secagg_end + 1  # the committee posts after the last window
+                return acted
             if self._owes_post(task.round):
                 self._post(task, task.round)
                 return True
@@ -681,6 +830,22 @@ class TrainingNode:
             The outcome, the round's starting sha256 and CID.
         """
         weights, global_sha, global_cid = self.global_weights(round_number)
+        task = self.client.task(self.task_id)
+        if self._secagg_task(task):
+            config = self._secagg_config(task, round_number)
+            committed = self.commits(round_number)
+            posts = self.client.secagg_posts(self.task_id, round_number)
+            messages = load_messages(config, committed, posts, self.store.get)
+            outcome = secagg_round(
+                self.spec,
+                weights,
+                config,
+                committed,
+                messages,
+                min_clients=task.config.min_trainers,
+                round_number=round_number,
+            )
+            return outcome, global_sha, global_cid
         commits = []
         for trainer, (sha, cid) in sorted(self.commits(round_number).items()):
             try:

@@ -18,6 +18,7 @@ from typing import Any
 from ledgerlearn.exceptions import InvalidTaskSpecError
 from ledgerlearn.learning.models import MLP, TrainConfig
 from ledgerlearn.learning.privacy import DpSettings
+from ledgerlearn.learning.secagg import SecAggSettings
 from ledgerlearn.learning.strategy import Strategy, make_strategy
 
 __all__ = ["SPEC_SCHEMA", "STATELESS_RULES", "TaskSpec"]
@@ -63,7 +64,13 @@ class TaskSpec:
         ``{"transport": "x25519-sealed-box"}``, optionally with ``"dp"``: client-level
         DP-FedAvg settings (:class:`~ledgerlearn.learning.privacy.DpSettings` JSON: ``clip``,
         ``noiseMultiplier``, ``epsilon``, ``delta``, ``accountant``, ``placement``), which
-        need the ``fedavg`` rule (the noise is calibrated to the sum of clipped updates).
+        need the ``fedavg`` rule (the noise is calibrated to the sum of clipped updates);
+        and optionally ``"secagg"``: secure aggregation
+        (:class:`~ledgerlearn.learning.secagg.SecAggSettings` JSON: ``bits``, ``range``,
+        ``degree``, ``threshold``), which needs ``fedavg`` too (the committee sees only the
+        sum, so each trainer clips its update to ``maxNorm``, or to the DP clip) and, with
+        DP, the ``distributed`` placement (the unmasked sum is public, so the noise must be
+        in it before unmasking).
     dataset
         The public name of the data the task is about (each trainer uses its own shard).
     """
@@ -95,20 +102,29 @@ class TaskSpec:
         if not isinstance(self.privacy, dict):
             raise InvalidTaskSpecError("privacy must be an object")
         try:
-            dp = self.dp
+            dp, secagg = self.dp, self.secagg
         except ValueError as exc:
             raise InvalidTaskSpecError(f"invalid spec: {exc}") from exc
-        if dp is not None:
-            if self.rule != "fedavg":
-                raise InvalidTaskSpecError(
-                    f"privacy.dp needs rule 'fedavg', not {self.rule!r}: the noise is calibrated "
-                    "to a sum of clipped updates, which robust rules do not compute"
-                )
-            if dp.placement == "distributed":
-                raise InvalidTaskSpecError(
-                    "privacy.dp placement 'distributed' needs secure aggregation, which "
-                    "training rounds do not run yet; use 'central'"
-                )
+        if dp is not None and self.rule != "fedavg":
+            raise InvalidTaskSpecError(
+                f"privacy.dp needs rule 'fedavg', not {self.rule!r}: the noise is calibrated "
+                "to a sum of clipped updates, which robust rules do not compute"
+            )
+        if secagg is not None and self.rule != "fedavg":
+            raise InvalidTaskSpecError(
+                f"privacy.secagg needs rule 'fedavg', not {self.rule!r}: the committee sees only "
+                "the sum of the clipped updates, so a robust rule has nothing to work on"
+            )
+        if dp is not None and dp.placement == "distributed" and secagg is None:
+            raise InvalidTaskSpecError(
+                "privacy.dp placement 'distributed' needs secure aggregation: add "
+                "privacy.secagg, or use placement 'central'"
+            )
+        if dp is not None and dp.placement == "central" and secagg is not None:
+            raise InvalidTaskSpecError(
+                "privacy.dp placement 'central' cannot go with privacy.secagg: the unmasked "
+                "sum is public before the committee could add noise; use 'distributed'"
+            )
         if self.byzantine < 0 or self.max_norm <= 0:
             raise InvalidTaskSpecError("byzantine must be >= 0 and max_norm > 0")
         try:
@@ -122,6 +138,39 @@ class TaskSpec:
         """The differential-privacy settings, or ``None`` for a task without DP."""
         raw = self.privacy.get("dp")
         return None if raw is None else DpSettings.from_json(raw)
+
+    @property
+    def secagg(self) -> SecAggSettings | None:
+        """The secure-aggregation settings, or ``None`` when the committee reads each update."""
+        raw = self.privacy.get("secagg")
+        return None if raw is None else SecAggSettings.from_json(raw)
+
+    @property
+    def update_clip(self) -> float:
+        """The L2 norm a trainer clips its update to under secure aggregation or DP."""
+        dp = self.dp
+        return dp.clip if dp is not None else self.max_norm
+
+    def check_secagg(self, secagg_blocks: int, min_trainers: int) -> None:
+        """Check that a task's on-chain settings fit this spec's secure aggregation.
+
+        Raises
+        ------
+        InvalidTaskSpecError
+            If the spec asks for secure aggregation and the task has no windows for it
+            (``secaggBlocks`` 0), or the other way round, or fewer than 2 trainers suffice.
+        """
+        if (self.secagg is not None) != (secagg_blocks > 0):
+            raise InvalidTaskSpecError(
+                "privacy.secagg in the spec and the task's secaggBlocks must go together: "
+                + (
+                    "give the task secure-aggregation windows (secaggBlocks > 0)"
+                    if self.secagg is not None
+                    else "set secaggBlocks to 0, or add privacy.secagg to the spec"
+                )
+            )
+        if self.secagg is not None and min_trainers < 2:
+            raise InvalidTaskSpecError("secure aggregation needs minTrainers >= 2")
 
     def check_rounds(self, rounds: int) -> float | None:
         """Return the epsilon ``rounds`` rounds spend (``None`` without DP).

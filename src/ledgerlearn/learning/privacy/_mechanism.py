@@ -191,6 +191,16 @@ class DpSettings:
         """Standard deviation of the noise on the sum, ``z * C``."""
         return self.noise_multiplier * self.clip
 
+    def client_noise_std(self, min_clients: int) -> float:
+        """Return each client's noise std under distributed placement, ``z * C / sqrt(t)``.
+
+        ``t`` clients' independent shares sum to variance ``(zC)^2``; more clients only add
+        noise. The protocol must refuse to unmask a sum of fewer than ``t`` clients.
+        """
+        if min_clients < 1:
+            raise ValueError("distributed noise needs at least one client")
+        return self.noise_std / math.sqrt(min_clients)
+
     def accounting(self) -> PrivacyAccountant:
         """Return the accountant for these settings."""
         return PrivacyAccountant(
