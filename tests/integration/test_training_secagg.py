@@ -148,7 +148,9 @@ def test_too_many_dropouts_skip_the_round_explicitly(tmp_path: Path) -> None:
     final = client.finalised(setup.task_id)[1]
     record = json.loads(store.get(final["recordCid"]))
     assert record["skipped"].startswith("secure aggregation failed: cannot unmask")
-    assert final["totalScore"] == 0
+    # The survivor keeps its score (the dropouts failed the round); the dropouts score zero.
+    assert final["totalScore"] == 1_000_000
+    assert sorted(u["score"] for u in record["updates"]) == [0, 0, 0, 1_000_000]
     start = store.get(record["global"]["cid"])
     assert store.get(final["aggregateCid"]) == start  # nothing released
 

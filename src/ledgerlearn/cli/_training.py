@@ -153,7 +153,7 @@ def task_create(
         int | None,
         typer.Option(
             min=0,
-            help="Blocks per secure-aggregation window (default 10 when the spec has "
+            help="Blocks per secure-aggregation window (default 25 when the spec has "
             "privacy.secagg, else 0).",
         ),
     ] = None,
@@ -179,7 +179,7 @@ def task_create(
     parsed = TaskSpec.from_bytes(spec.read_bytes())
     parsed.check_rounds(rounds)  # a DP task whose rounds overspend its budget is refused
     if secagg_blocks is None:
-        secagg_blocks = 10 if parsed.secagg is not None else 0
+        secagg_blocks = 25 if parsed.secagg is not None else 0
     parsed.check_secagg(secagg_blocks, min_trainers)
     opts = _options(
         backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root

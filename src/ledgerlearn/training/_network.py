@@ -85,7 +85,9 @@ class NetworkConfig:
     secagg
         Secure-aggregation settings (``privacy.secagg`` JSON of the spec), or ``None``.
     secagg_blocks
-        Blocks per secure-aggregation window (used when ``secagg`` is set).
+        Blocks per secure-aggregation window (used when ``secagg`` is set). On a chain that
+        mines one block per transaction (the embedded chain, anvil's automine) every
+        trainer's post takes a block, so a window needs more blocks than trainers.
     """
 
     model: str = "mnist-mlp"
@@ -112,7 +114,7 @@ class NetworkConfig:
     seed: int = 0
     dp: dict[str, Any] | None = None
     secagg: dict[str, Any] | None = None
-    secagg_blocks: int = 8
+    secagg_blocks: int = 25
 
 
 @dataclass

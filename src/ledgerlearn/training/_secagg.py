@@ -431,7 +431,8 @@ def secagg_round(
     unmasked sum over their number). Each survivor scores the same; a committer that
     dropped out scores zero with the reason. If the sum cannot be unmasked, or under
     distributed DP fewer than ``min_clients`` survived, the round is skipped (weights
-    unchanged, every score zero) and the record says why.
+    unchanged) and the record says why; the survivors keep their score, since the failure
+    is the dropouts' doing, not theirs (a zero would count towards their slashing).
 
     Raises
     ------
@@ -472,10 +473,10 @@ def secagg_round(
     scored = []
     for trainer in ordered:
         sha, cid = commits[trainer]
-        if skipped is None and trainer in messages.masked:
+        if trainer in messages.masked:
             scored.append(ScoredUpdate(trainer, sha, cid, SCORE_SCALE, None))
         else:
-            reason = skipped or messages.problems.get(trainer, "dropped out")
+            reason = messages.problems.get(trainer, "dropped out")
             scored.append(ScoredUpdate(trainer, sha, cid, 0, reason))
     tree = MerkleTree.build([update_leaf(s.trainer, s.update_sha256, s.score) for s in scored])
     weights_bytes = weights_to_bytes(new_weights)
