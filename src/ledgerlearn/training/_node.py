@@ -81,6 +81,7 @@ from ledgerlearn.training._secagg import (
     encode_shares,
     encode_unmask,
     load_messages,
+    read_masked,
     round_config,
     round_context,
     secagg_input,
@@ -173,6 +174,7 @@ class _State:
     finals: dict[str, dict[str, Any]] = field(default_factory=dict)
     prepared: dict[str, dict[str, str]] = field(default_factory=dict)
     rejections: dict[str, list[int]] = field(default_factory=dict)
+    secagg: dict[str, dict[str, dict[str, list[str]]]] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
 
@@ -239,7 +241,7 @@ class TrainingNode:
             self.client.coordinator,
             self.state_dir / "cursor.json",
             start_block=self.client.start_block,
-            events=["UpdateCommitted", "RoundFinalised"],
+            events=["UpdateCommitted", "RoundFinalised", "SecAggPosted"],
         )
         self._spec: TaskSpec | None = None
         self.wake_block: int | None = None
@@ -264,6 +266,7 @@ class TrainingNode:
             "finals": self._state.finals,
             "prepared": self._state.prepared,
             "rejections": self._state.rejections,
+            "secagg": self._state.secagg,
             "done": self._state.done,
             "log": self._state.log[-500:],
         }
@@ -279,6 +282,12 @@ class TrainingNode:
         if event["event"] == "UpdateCommitted":
             self._state.commits.setdefault(round_key, {})[args["trainer"]] = [
                 bytes(args["updateSha256"]).hex(),
+                cid_from_binary(bytes(args["cid"])),
+            ]
+        elif event["event"] == "SecAggPosted":
+            steps = self._state.secagg.setdefault(round_key, {})
+            steps.setdefault(str(int(args["step"])), {})[args["trainer"]] = [
+                bytes(args["messageSha256"]).hex(),
                 cid_from_binary(bytes(args["cid"])),
             ]
         elif event["event"] == "RoundFinalised":
@@ -301,6 +310,17 @@ class TrainingNode:
         return {
             trainer: (bytes.fromhex(sha), cid)
             for trainer, (sha, cid) in self._state.commits.get(str(round_number), {}).items()
+        }
+
+    def secagg_posts(self, round_number: int) -> dict[int, dict[str, tuple[bytes, str]]]:
+        """Step → trainer → (sha256, CID) of a round's secure-aggregation posts seen so far."""
+        seen = self._state.secagg.get(str(round_number), {})
+        return {
+            step: {
+                trainer: (bytes.fromhex(sha), cid)
+                for trainer, (sha, cid) in seen.get(str(step), {}).items()
+            }
+            for step in (1, 2, 3)
         }
 
     def _note(self, event: str, **fields: Any) -> None:
@@ -651,7 +671,7 @@ class TrainingNode:
         config = self._secagg_config(task, round_number)
         client = SecAggClient(self.address, config, self._secagg_keys(round_number))
         commits = self.commits(round_number)
-        posts = self.client.secagg_posts(self.task_id, round_number)
+        posts = self.secagg_posts(round_number)
         messages = load_messages(config, commits, posts, self.store.get, upto=step - 1)
         try:
             if step == 1:
@@ -834,7 +854,7 @@ class TrainingNode:
         if self._secagg_task(task):
             config = self._secagg_config(task, round_number)
             committed = self.commits(round_number)
-            posts = self.client.secagg_posts(self.task_id, round_number)
+            posts = self.secagg_posts(round_number)
             messages = load_messages(config, committed, posts, self.store.get)
             outcome = secagg_round(
                 self.spec,
@@ -844,6 +864,7 @@ class TrainingNode:
                 messages,
                 min_clients=task.config.min_trainers,
                 round_number=round_number,
+                read=partial(read_masked, config, messages, posts, self.store.get),
             )
             return outcome, global_sha, global_cid
         commits = []

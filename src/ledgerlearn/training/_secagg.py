@@ -60,6 +60,7 @@ __all__ = [
     "encode_shares",
     "encode_unmask",
     "load_messages",
+    "read_masked",
     "round_config",
     "round_context",
     "secagg_input",
@@ -255,8 +256,14 @@ class RoundMessages:
         Step 0, by trainer.
     shares
         Step 1: sender → recipient → box.
+    survivors
+        Step 2: trainers with a valid step-1 message that posted a masked input on chain.
+        The chain's record alone decides it, so a trainer learns the list without
+        downloading every masked input; a survivor whose masked input then turns out
+        unavailable or malformed makes the round fail (like a wrong masked input would
+        corrupt it, which secure aggregation cannot prevent either).
     masked
-        Step 2, by trainer (the survivors).
+        Step 2 inputs, by trainer (read only when ``upto`` is 3).
     unmask
         Step 3, by trainer.
     problems
@@ -265,6 +272,7 @@ class RoundMessages:
 
     adverts: dict[str, AdvertiseKeys] = field(default_factory=dict)
     shares: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    survivors: list[str] = field(default_factory=list)
     masked: dict[str, NDArray[np.uint32]] = field(default_factory=dict)
     unmask: dict[str, UnmaskShares] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
@@ -276,11 +284,6 @@ class RoundMessages:
             for sender, boxes in sorted(self.shares.items())
             if trainer in boxes
         }
-
-    @property
-    def survivors(self) -> list[str]:
-        """Trainers whose masked input counts."""
-        return sorted(self.masked)
 
 
 def _fetch_checked(fetch: Fetch, sha: bytes, cid: str) -> bytes:
@@ -305,7 +308,8 @@ def load_messages(
 
     A trainer's step-``k`` message counts only if its step ``k - 1`` message counted; a
     message counts if its bytes match the posted sha256 and it is well formed for its
-    sender (boxes and shares only for graph neighbours, the right dimension).
+    sender (boxes and shares only for graph neighbours). Step 2 counts by its post alone
+    (:attr:`RoundMessages.survivors`); :func:`read_masked` reads the inputs.
 
     Parameters
     ----------
@@ -327,26 +331,52 @@ def load_messages(
             messages.adverts[trainer] = decode_advert(_fetch_checked(fetch, sha, cid), trainer)
         except (KeyError, SecAggError) as exc:
             messages.problems[trainer] = f"advert: {exc}"
-    readers: list[tuple[int, Callable[[str, bytes], None]]] = [
-        (1, lambda trainer, raw: _read_shares(config, messages, trainer, raw)),
-        (2, lambda trainer, raw: _read_masked(config, messages, trainer, raw)),
-        (3, lambda trainer, raw: _read_unmask(config, messages, trainer, raw)),
-    ]
     counted: set[str] = set(messages.adverts)
-    for step, read in readers[:upto]:
+    for step in range(1, upto + 1):
         posted = posts.get(step, {})
         now: set[str] = set()
         for trainer in sorted(counted):
             if trainer not in posted:
                 messages.problems.setdefault(trainer, f"no step-{step} message")
                 continue
+            if step == 2:
+                now.add(trainer)  # the post decides; the bytes are read for step 3 below
+                continue
             try:
-                read(trainer, _fetch_checked(fetch, *posted[trainer]))
+                raw = _fetch_checked(fetch, *posted[trainer])
+                if step == 1:
+                    _read_shares(config, messages, trainer, raw)
+                else:
+                    _read_unmask(config, messages, trainer, raw)
                 now.add(trainer)
             except SecAggError as exc:
                 messages.problems.setdefault(trainer, f"step {step}: {exc}")
+        if step == 2:
+            messages.survivors = sorted(now, key=lambda a: int(a, 16))
         counted = now
     return messages
+
+
+def read_masked(
+    config: SecAggConfig,
+    messages: RoundMessages,
+    posts: Mapping[int, Mapping[str, tuple[bytes, str]]],
+    fetch: Fetch,
+) -> None:
+    """Read every survivor's masked input into ``messages.masked``.
+
+    Raises
+    ------
+    SecAggError
+        If a survivor's masked input is unavailable or malformed: the sum cannot be
+        unmasked without it.
+    """
+    for trainer in messages.survivors:
+        try:
+            raw = _fetch_checked(fetch, *posts[2][trainer])
+            _read_masked(config, messages, trainer, raw)
+        except SecAggError as exc:
+            raise SecAggError(f"the masked input of survivor {trainer} is unusable: {exc}") from exc
 
 
 def _read_shares(config: SecAggConfig, messages: RoundMessages, trainer: str, raw: bytes) -> None:
@@ -408,6 +438,8 @@ def unmask_sum(config: SecAggConfig, messages: RoundMessages) -> tuple[NDArray[n
     for sender, boxes in sorted(messages.shares.items()):
         server.receive_shares(sender, boxes)
     for trainer in messages.survivors:
+        if trainer not in messages.masked:
+            raise SecAggError(f"the masked input of {trainer} was not read (read_masked)")
         server.inbox(trainer)
         server.receive_masked(trainer, messages.masked[trainer])
     if not messages.survivors:
@@ -424,6 +456,7 @@ def secagg_round(
     *,
     min_clients: int,
     round_number: int,
+    read: Callable[[], None] | None = None,
 ) -> RoundOutcome:
     """Compute a secure-aggregation round's aggregate, scores and Merkle root.
 
@@ -433,6 +466,9 @@ def secagg_round(
     distributed DP fewer than ``min_clients`` survived, the round is skipped (weights
     unchanged) and the record says why; the survivors keep their score, since the failure
     is the dropouts' doing, not theirs (a zero would count towards their slashing).
+
+    ``read`` loads the survivors' masked inputs (:func:`read_masked`) once the round is
+    known to need them.
 
     Raises
     ------
@@ -451,6 +487,8 @@ def secagg_round(
                 f"{len(survivors)} survivors, fewer than the {min_clients} whose noise shares "
                 "make up the DP noise"
             )
+        if read is not None:
+            read()
         total, count = unmask_sum(config, messages)
         aggregate = (total / count).astype(np.float32)
     except SecAggError as exc:
@@ -473,7 +511,7 @@ def secagg_round(
     scored = []
     for trainer in ordered:
         sha, cid = commits[trainer]
-        if trainer in messages.masked:
+        if trainer in messages.survivors:
             scored.append(ScoredUpdate(trainer, sha, cid, SCORE_SCALE, None))
         else:
             reason = messages.problems.get(trainer, "dropped out")
