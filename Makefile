@@ -57,6 +57,7 @@ bench: setup
 	@benchmarks/.venv-flower/bin/pip install --quiet --disable-pip-version-check safetensors 2> >(grep -v 'is ignored: it is neither' >&2)
 	@$(BIN)/python benchmarks/bench_learning.py all
 	@$(BIN)/python benchmarks/bench_training.py
+	@$(BIN)/python benchmarks/bench_privacy.py
 	@$(BIN)/python benchmarks/bench_oracle.py
 
 clean:

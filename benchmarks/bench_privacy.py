@@ -5,7 +5,8 @@ Round time. Both systems run one round of FedAvg with the same number of clients
 parameters, once plain and once with secure aggregation, and the table shows each system's
 overhead ratio (secure / plain) side by side:
 
-- **ledgerlearn**: the real training network on the embedded chain (``run_in_process``):
+- **ledgerlearn**: the real training network on a devnet (anvil), every node in one process
+  (``run_in_process``):
   trainers commit sealed updates (plain) or key adverts and then post share bundles, masked
   inputs and unmask shares through the chain and the content store in their windows
   (secure); a committee of 3 opens the updates (plain) or unmasks the sum (secure) and posts.
@@ -39,7 +40,7 @@ import numpy as np
 from ledgerlearn.learning.models import TrainConfig
 from ledgerlearn.learning.privacy import DpSettings, plan_noise
 from ledgerlearn.learning.simulation import SimulationConfig, run_simulation
-from ledgerlearn.ledger import Chain, deploy_protocol
+from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import TrainingClient, TrainingNode
 from ledgerlearn.training._network import NetworkConfig, make_nodes, run_in_process, setup_network
@@ -61,9 +62,8 @@ def _fixed_delta(self: TrainingNode, round_number: int):  # type: ignore[no-unty
 def ours(clients: int, hidden: int, secure: bool) -> float:
     """Return one ledgerlearn round's seconds, plain or with secure aggregation."""
     TrainingNode._local_delta = _fixed_delta  # type: ignore[method-assign]
-    chain = Chain()
-    manifest = deploy_protocol(chain, chain.accounts[0])
-    with tempfile.TemporaryDirectory() as tmp:
+    with Chain(DevnetBackend()) as chain, tempfile.TemporaryDirectory() as tmp:
+        manifest = deploy_protocol(chain, chain.accounts[0])
         store = LocalContentStore(Path(tmp) / "store")
         config = NetworkConfig(
             model="bench-secagg" if secure else "bench-plain",
@@ -96,8 +96,7 @@ def ours(clients: int, hidden: int, secure: bool) -> float:
                 marks["end"] = time.perf_counter()
 
         nodes = make_nodes(chain, manifest, store, setup, config, Path(tmp) / "nodes")
-        with chain:
-            run_in_process(chain, nodes, on_step=on_step)
+        run_in_process(chain, nodes, on_step=on_step)
         task = client.task(setup.task_id)
         if task.phase != "completed":
             raise RuntimeError(f"benchmark task ended {task.phase}")
