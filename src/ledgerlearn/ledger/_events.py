@@ -126,17 +126,26 @@ class EventCursor:
 
     def _save(self, position: CursorPosition) -> None:
         self._position = position
+        self._write()
+
+    def _write(self) -> None:
         if self._state_path is None:
             return
         state = {
             "chainId": self._chain.chain_id,
             "address": self._contract.address,
-            "block": position.block,
-            "logIndex": position.log_index,
+            "block": self._position.block,
+            "logIndex": self._position.log_index,
         }
         atomic_write_bytes(self._state_path, json.dumps(state).encode())
 
-    def poll(self, handler: Callable[[EventData], Any], *, max_events: int | None = None) -> int:
+    def poll(
+        self,
+        handler: Callable[[EventData], Any],
+        *,
+        max_events: int | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> int:
         """Deliver every new confirmed event to ``handler``, in order.
 
         Parameters
@@ -145,6 +154,11 @@ class EventCursor:
             Called once per event; the position is saved after it returns.
         max_events
             Stop after this many (the rest come on the next call).
+        checkpoint
+            If given, the position is saved once per block range fetched instead of after
+            every event, right after ``checkpoint()`` persists what the handler recorded
+            (its own state file). A crash in between redelivers the range, so the handler
+            must be idempotent. Saves one write per event for handlers that keep state.
 
         Returns
         -------
@@ -155,6 +169,12 @@ class EventCursor:
         delivered = 0
         start = self._position.block + (1 if self._position.log_index == BLOCK_DONE else 0)
         start = max(start, 0)
+
+        def save(position: CursorPosition) -> None:
+            if checkpoint is not None:
+                checkpoint()
+            self._save(position)
+
         while start <= head:
             end = min(head, start + self._batch - 1)
             for log in self._fetch(start, end):
@@ -162,12 +182,17 @@ class EventCursor:
                 if position <= self._position:
                     continue
                 handler(self._decode(log))
-                self._save(position)
                 delivered += 1
+                if checkpoint is None:
+                    self._save(position)
+                else:
+                    self._position = position  # written with the range, after checkpoint()
                 if max_events is not None and delivered >= max_events:
+                    if checkpoint is not None:
+                        save(position)
                     return delivered
             if self._position < CursorPosition(end, BLOCK_DONE):
-                self._save(CursorPosition(end, BLOCK_DONE))
+                save(CursorPosition(end, BLOCK_DONE))
             start = end + 1
         return delivered
 

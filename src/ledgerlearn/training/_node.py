@@ -273,7 +273,11 @@ class TrainingNode:
         atomic_write_bytes(self.state_dir / "state.json", json.dumps(state, indent=1).encode())
 
     def _on_event(self, event: Any) -> None:
-        """Record a coordinator event of this task (idempotent: keyed by round and trainer)."""
+        """Record a coordinator event of this task (idempotent: keyed by round and trainer).
+
+        The state is saved once per polled block range (the cursor's ``checkpoint``), not
+        per event: a round of secure aggregation brings three events per trainer.
+        """
         self.metrics.events.inc()
         args = event["args"]
         if int(args["taskId"]) != self.task_id:
@@ -299,7 +303,6 @@ class TrainingNode:
                 "totalScore": int(args["totalScore"]),
                 "reward": int(args["reward"]),
             }
-        self._save()
 
     def finalised(self) -> dict[int, dict[str, Any]]:
         """Finalised rounds this node has seen, by round."""
@@ -458,7 +461,7 @@ class TrainingNode:
         # the poll (read after, a round could finalise in between and its event be missed
         # until the next step, while the task already says the next round).
         task = self.client.task(self.task_id)
-        self.cursor.poll(self._on_event)
+        self.cursor.poll(self._on_event, checkpoint=self._save)
         if not self._state.joined:
             self.setup()
             return True

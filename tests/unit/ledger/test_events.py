@@ -57,6 +57,38 @@ def test_handler_crash_redelivers_only_the_event_in_flight(
     assert len(seen) == 5 and len(set(seen)) == 5
 
 
+def test_checkpoint_saves_once_per_range_and_a_crash_redelivers_the_range(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d, state = deployment, tmp_path / "cursor.json"
+    _transfers(d, 4)
+    kept: list[tuple[int, int]] = []  # the handler's own state, "persisted" by checkpoint
+    pending: list[tuple[int, int]] = []
+    order: list[str] = []
+
+    def checkpoint() -> None:
+        order.append("checkpoint")
+        kept.extend(pending)
+        pending.clear()
+
+    def crashing(event: Any) -> None:
+        if len(pending) == 3:
+            raise RuntimeError("crash")
+        pending.append(_key(event))
+
+    with pytest.raises(RuntimeError):
+        _cursor(d, state).poll(crashing, checkpoint=checkpoint)
+    assert kept == [] and not state.exists()  # nothing was written before the checkpoint
+    pending.clear()  # the crashed process's unsaved state is gone
+    cursor = _cursor(d, state, batch_blocks=1_000)
+    cursor.poll(lambda e: pending.append(_key(e)), checkpoint=checkpoint)
+    everything: list[tuple[int, int]] = []
+    _cursor(d, None).poll(lambda e: everything.append(_key(e)))
+    assert kept == everything  # redelivered from the start, each once
+    assert order == ["checkpoint"]  # one save for the whole range
+    assert json.loads(state.read_text())["block"] == cursor.position.block
+
+
 def test_confirmations_hold_back_recent_blocks(deployment: Deployment) -> None:
     d = deployment
     _transfers(d, 3)
