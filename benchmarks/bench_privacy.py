@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -165,8 +166,6 @@ def accuracy_table(rounds: int = 30) -> list[str]:
     for epsilon in (8.0, 3.0, 1.0):
         z = plan_noise(epsilon, delta, rounds, sample_rate=q)
         dp = DpSettings(clip=1.0, noise_multiplier=z, epsilon=epsilon, delta=delta, sample_rate=q)
-        from dataclasses import replace
-
         runs.append((f"DP, epsilon budget {epsilon:g}", replace(base, dp=dp), z))
     for name, config, z in runs:
         started = time.perf_counter()

@@ -61,6 +61,7 @@ __all__ = [
     "aggregate_round",
     "final_manifest",
     "privacy_header",
+    "round_outcome",
     "round_record",
 ]
 
@@ -238,17 +239,23 @@ def aggregate_round(
         )
         for c in ordered
     ]
-    tree = MerkleTree.build([update_leaf(s.trainer, s.update_sha256, s.score) for s in scored])
-    weights_bytes = weights_to_bytes(new_weights)
+    return round_outcome(new_weights, scored, skipped, {"privacy": privacy} if privacy else {})
+
+
+def round_outcome(
+    weights: Weights, scored: list[ScoredUpdate], skipped: str | None, extra: dict[str, Any]
+) -> RoundOutcome:
+    """Return the outcome of a round: canonical weight bytes, their hash, the scores' tree."""
+    weights_bytes = weights_to_bytes(weights)
     return RoundOutcome(
-        weights=new_weights,
+        weights=weights,
         weights_bytes=weights_bytes,
         weights_sha256=hashlib.sha256(weights_bytes).digest(),
         updates=scored,
-        tree=tree,
+        tree=MerkleTree.build([update_leaf(s.trainer, s.update_sha256, s.score) for s in scored]),
         total_score=sum(s.score for s in scored),
         skipped=skipped,
-        extra={"privacy": privacy} if privacy else {},
+        extra=extra,
     )
 
 

@@ -37,7 +37,6 @@ from eth_utils import keccak
 from numpy.typing import NDArray
 
 from ledgerlearn.learning._weights import flatten, unflatten
-from ledgerlearn.learning.models import weights_to_bytes
 from ledgerlearn.learning.privacy import clip_update, secure_gaussian
 from ledgerlearn.learning.secagg import (
     AdvertiseKeys,
@@ -47,8 +46,13 @@ from ledgerlearn.learning.secagg import (
     SecAggServer,
     UnmaskShares,
 )
-from ledgerlearn.training._aggregate import SCORE_SCALE, RoundOutcome, ScoredUpdate, privacy_header
-from ledgerlearn.training._merkle import MerkleTree, update_leaf
+from ledgerlearn.training._aggregate import (
+    SCORE_SCALE,
+    RoundOutcome,
+    ScoredUpdate,
+    privacy_header,
+    round_outcome,
+)
 from ledgerlearn.training._spec import TaskSpec
 
 __all__ = [
@@ -516,18 +520,7 @@ def secagg_round(
         else:
             reason = messages.problems.get(trainer, "dropped out")
             scored.append(ScoredUpdate(trainer, sha, cid, 0, reason))
-    tree = MerkleTree.build([update_leaf(s.trainer, s.update_sha256, s.score) for s in scored])
-    weights_bytes = weights_to_bytes(new_weights)
     extra: dict[str, Any] = {"secureAggregation": secure}
     if privacy:
         extra["privacy"] = privacy
-    return RoundOutcome(
-        weights=new_weights,
-        weights_bytes=weights_bytes,
-        weights_sha256=hashlib.sha256(weights_bytes).digest(),
-        updates=scored,
-        tree=tree,
-        total_score=sum(s.score for s in scored),
-        skipped=skipped,
-        extra=extra,
-    )
+    return round_outcome(new_weights, scored, skipped, extra)

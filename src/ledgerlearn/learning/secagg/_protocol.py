@@ -263,9 +263,6 @@ class SecAggClient:
         self.config = config
         self.neighbours = config.graph[client]
         self._keys = keys or SecAggKeys.generate()
-        self._encryption_private = self._keys.encryption_private
-        self._mask_private = self._keys.mask_private
-        self._seed = self._keys.seed
         self._adverts: dict[str, AdvertiseKeys] = {}
         self._held: dict[str, tuple[Share, Share]] = {}  # neighbour -> (key share, seed share)
         self._masked_with: frozenset[str] | None = None
@@ -317,13 +314,13 @@ class SecAggClient:
         points = [self.config.point(n) for n in present]
         context = self.config.round_id + b"\x00" + self.client.encode()
         key_shares = split(
-            int.from_bytes(self._mask_private, "big"),
+            int.from_bytes(self._keys.mask_private, "big"),
             points,
             t,
             key=derive_key(self._keys.sharing, "shamir-mask-key", context),
         )
         seed_shares = split(
-            int.from_bytes(self._seed, "big"),
+            int.from_bytes(self._keys.seed, "big"),
             points,
             t,
             key=derive_key(self._keys.sharing, "shamir-self-mask-seed", context),
@@ -390,17 +387,15 @@ class SecAggClient:
             If the inbox was not opened, or the update has the wrong size or non-finite
             values.
         """
+        return self._mask(self._vector(update))
+
+    def _mask(self, vector: NDArray[np.float64]) -> NDArray[np.uint32]:
         if self._masked_with is None:
             raise SecAggError(f"{self.client}: open the inbox before masking")
-        vector = np.asarray(update, dtype=np.float64).ravel()
-        if vector.shape != (self.config.dimension,) or not np.all(np.isfinite(vector)):
-            raise SecAggError(
-                f"update must be {self.config.dimension} finite values, got {vector.shape}"
-            )
         masked = self.config.quantizer.quantize(vector)
-        masked += expand_mask(self._seed, self.config.dimension)
+        masked += expand_mask(self._keys.seed, self.config.dimension)
         for neighbour in sorted(self._masked_with):
-            secret = key_agreement(self._mask_private, self._adverts[neighbour].mask_key)
+            secret = key_agreement(self._keys.mask_private, self._adverts[neighbour].mask_key)
             mask = _pairwise_mask(self.config, secret, self.client, neighbour)
             if self.client < neighbour:
                 masked += mask
@@ -425,13 +420,17 @@ class SecAggClient:
         numpy.ndarray
             The masked update, uniform in Z_(2^32) to anyone without the masks.
         """
+        vector = self._vector(update)  # refuse a bad update before taking the inbox
+        self.open_inbox(inbox)
+        return self._mask(vector)
+
+    def _vector(self, update: NDArray[np.floating]) -> NDArray[np.float64]:
         vector = np.asarray(update, dtype=np.float64).ravel()
         if vector.shape != (self.config.dimension,) or not np.all(np.isfinite(vector)):
             raise SecAggError(
                 f"update must be {self.config.dimension} finite values, got {vector.shape}"
             )
-        self.open_inbox(inbox)
-        return self.mask(vector)
+        return vector
 
     def unmask(self, survivors: Collection[str]) -> UnmaskShares:
         """Phase 3: reveal, per neighbour, the seed share (survivor) or key share (dropped).
@@ -463,7 +462,9 @@ class SecAggClient:
         return UnmaskShares(self.client, seeds, keys)
 
     def _box_key(self, neighbour: str) -> bytes:
-        secret = key_agreement(self._encryption_private, self._adverts[neighbour].encryption_key)
+        secret = key_agreement(
+            self._keys.encryption_private, self._adverts[neighbour].encryption_key
+        )
         return derive_key(
             secret, "share-encryption", _pair(self.config.round_id, self.client, neighbour)
         )
