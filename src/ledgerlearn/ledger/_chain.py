@@ -5,6 +5,11 @@
 contracts by name and address, and hands out :class:`~ledgerlearn.ledger.TransactionSender`
 objects. The embedded, devnet and rpc back ends behave the same through it.
 
+The reads nodes make in their loops (head, ``eth_call``, ``eth_getLogs``) go over HTTP
+back ends as plain JSON-RPC (Ethereum JSON-RPC specification) through the web3 provider,
+decoded with ``eth_abi`` into exactly what web3 returns; web3's middleware and formatter
+stack costs more per request than the node takes to answer it. Tests compare both paths.
+
 Trust assumption: as the back end's; contract addresses come from a verified manifest.
 """
 
@@ -18,13 +23,14 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
+from eth_abi.exceptions import DecodingError
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
-from web3.types import BlockIdentifier
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import BlockIdentifier, FilterParams, LogReceipt, RPCEndpoint, TxParams
 
 from ledgerlearn.config import ChainSettings
 from ledgerlearn.exceptions import (
@@ -34,11 +40,14 @@ from ledgerlearn.exceptions import (
     TransactionTimeoutError,
 )
 from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.ledger._abi import decode_return
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
+from ledgerlearn.ledger._logs import format_log
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert
-from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender, revert_data
+from ledgerlearn.ledger._rpc import rpc_transport
+from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender, revert_data, with_retries
 from ledgerlearn.types import Address
 
 __all__ = ["Chain", "open_chain"]
@@ -81,6 +90,16 @@ class Chain:
         except Exception:
             self.backend.stop()
             raise
+        provider = self.w3.provider
+        self._http = provider if isinstance(provider, HTTPProvider) else None
+        self._direct = (
+            rpc_transport(
+                str(self._http.endpoint_uri),
+                timeout=float(self._http.get_request_kwargs().get("timeout", 30.0)),
+            )
+            if self._http is not None
+            else None
+        )
         self._keys = list(keys)
         self._tx_timeout = tx_timeout
         self._retry = retry or RetryPolicy()
@@ -103,6 +122,8 @@ class Chain:
 
     def close(self) -> None:
         """Stop the back end (ends a devnet's anvil)."""
+        if self._direct is not None:
+            self._direct.close()
         self.backend.stop()
 
     @property
@@ -118,7 +139,76 @@ class Chain:
     @property
     def block_number(self) -> int:
         """The latest block's number."""
+        if self._http is not None:
+            return int(self.rpc("eth_blockNumber", []), 16)
         return int(self.w3.eth.block_number)
+
+    def rpc(self, method: str, params: Sequence[Any]) -> Any:
+        """Send one JSON-RPC request to an HTTP back end and return its raw ``result``.
+
+        Parameters
+        ----------
+        method
+            The JSON-RPC method, e.g. ``eth_blockNumber``.
+        params
+            Its parameters, already in JSON-RPC form (hex quantities).
+
+        Returns
+        -------
+        Any
+            The ``result`` member, unformatted (hex strings).
+
+        Raises
+        ------
+        LedgerError
+            On the embedded back end, which has no JSON-RPC endpoint.
+        web3.exceptions.ContractLogicError
+            If the node reports a revert (``data`` holds the payload).
+        web3.exceptions.Web3RPCError
+            For any other error the node returns.
+        """
+        if self._http is None:
+            raise LedgerError(f"{self.backend.name} has no JSON-RPC endpoint; use self.w3")
+        if self._direct is not None:
+            direct = self._direct
+            response: Any = with_retries(
+                lambda: direct.request(method, params), self._retry, f"JSON-RPC {method}"
+            )
+        else:
+            response = self._http.make_request(RPCEndpoint(method), list(params))
+        error = response.get("error")
+        if error is None:
+            return response.get("result")
+        if isinstance(error, dict):
+            message = str(error.get("message") or "")
+            if error.get("code") == 3 or "revert" in message.lower():
+                data = error.get("data")
+                raise ContractLogicError(
+                    message or "execution reverted", data=data if isinstance(data, str) else None
+                )
+        raise Web3RPCError(f"{method} failed: {error}", rpc_response=response)
+
+    def get_logs(self, params: FilterParams) -> list[LogReceipt]:
+        """Return the logs matching a filter, as web3's ``eth.get_logs`` returns them.
+
+        Parameters
+        ----------
+        params
+            ``address``, ``topics`` and integer ``fromBlock`` / ``toBlock``.
+
+        Returns
+        -------
+        list[LogReceipt]
+            The logs, formatted like web3's (``HexBytes`` topics and data, int positions,
+            checksummed address).
+        """
+        if self._http is None:
+            return list(self.w3.eth.get_logs(params))
+        request: dict[str, Any] = dict(params)
+        for key in ("fromBlock", "toBlock"):
+            if isinstance(request.get(key), int):
+                request[key] = hex(request[key])
+        return [format_log(log) for log in self.rpc("eth_getLogs", [request])]
 
     def call(self, function: ContractFunction, *, block: BlockIdentifier = "latest") -> Any:
         """Run a contract function as a read-only call, decoding reverts.
@@ -140,10 +230,24 @@ class Chain:
         ContractRevertError
             Subclass named after the Solidity error, if the call reverts.
         """
+        request: TxParams = {"to": function.address, "data": function._encode_transaction_data()}
         try:
-            return function.call(block_identifier=block)
+            if self._http is not None and isinstance(block, int | str):
+                tag = hex(block) if isinstance(block, int) else block
+                data = bytes.fromhex(str(self.rpc("eth_call", [request, tag]))[2:])
+            else:
+                data = self.w3.eth.call(request, block)
         except (ContractLogicError, EthTesterTransactionFailed) as exc:
             raise decode_revert(revert_data(exc), f"{function.fn_name}()") from exc
+        try:
+            # What web3's ContractFunction.call returns, without its formatter walk.
+            return decode_return(function.abi["outputs"], bytes(data))
+        except DecodingError as exc:
+            raise LedgerError(
+                f"{function.fn_name}() at {function.address} returned {len(data)} bytes that "
+                "are not its outputs: is the contract deployed there on this chain "
+                f"({self.chain_id})? Check the deployment manifest"
+            ) from exc
 
     def mine(self, blocks: int = 1) -> int:
         """Mine empty blocks on a development chain (embedded, anvil).
@@ -271,7 +375,12 @@ class Chain:
             sender = self._senders.get(key.address)
             if sender is None:
                 sender = TransactionSender(
-                    self.w3, key, self.chain_id, timeout=self._tx_timeout, retry=self._retry
+                    self.w3,
+                    key,
+                    self.chain_id,
+                    timeout=self._tx_timeout,
+                    retry=self._retry,
+                    rpc=self.rpc if self._http is not None else None,
                 )
                 self._senders[key.address] = sender
             return sender

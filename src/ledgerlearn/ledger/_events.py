@@ -1,10 +1,11 @@
 """Event cursor: read a contract's events once each, across restarts.
 
 An :class:`EventCursor` remembers the last event it delivered — ``(block, logIndex)`` — in a
-small JSON state file, written atomically after each handled event. A restarted reader
-resumes right after that event, so it neither misses nor repeats one. Only blocks at least
-``confirmations`` deep are read, so a shallow reorganisation cannot deliver an event that
-later disappears.
+small JSON state file, written atomically after each handled event (or once per block range
+with a checkpoint). A restarted reader resumes right after that event, so it neither misses
+nor repeats one. Only blocks at least ``confirmations`` deep are read, so a shallow
+reorganisation cannot deliver an event that later disappears. Logs are decoded by
+:class:`~ledgerlearn.ledger._logs.LogDecoder`.
 
 Trust assumption: the node returns the logs of the canonical chain; ``confirmations``
 bounds the reorg depth that is tolerated. A handler that crashes mid-way sees its event
@@ -27,6 +28,7 @@ from web3.types import EventData, FilterParams, LogReceipt
 from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import EventCursorError
 from ledgerlearn.ledger._chain import Chain
+from ledgerlearn.ledger._logs import LogDecoder
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
 
 __all__ = ["BLOCK_DONE", "CursorPosition", "EventCursor", "event_topic", "receipt_events"]
@@ -92,12 +94,13 @@ class EventCursor:
                 if e.get("type") == "event"
             ]
         )
-        self._events = {}
+        self._events: dict[bytes, LogDecoder] = {}
         for name in names:
             event = getattr(contract.events, name, None)
             if event is None:
                 raise EventCursorError(f"{contract.address} has no event {name!r}")
-            self._events[bytes.fromhex(str(event().topic).removeprefix("0x"))] = event()
+            decoder = LogDecoder(event())
+            self._events[decoder.topic] = decoder
         self._position = self._load() or CursorPosition(start_block - 1, BLOCK_DONE)
 
     @property
@@ -145,6 +148,7 @@ class EventCursor:
         *,
         max_events: int | None = None,
         checkpoint: Callable[[], None] | None = None,
+        head: int | None = None,
     ) -> int:
         """Deliver every new confirmed event to ``handler``, in order.
 
@@ -159,13 +163,16 @@ class EventCursor:
             every event, right after ``checkpoint()`` persists what the handler recorded
             (its own state file). A crash in between redelivers the range, so the handler
             must be idempotent. Saves one write per event for handlers that keep state.
+        head
+            The chain's latest block number if the caller just read it (saves a request);
+            read here when omitted.
 
         Returns
         -------
         int
             How many events were delivered.
         """
-        head = self._chain.block_number - self._confirmations
+        head = (self._chain.block_number if head is None else head) - self._confirmations
         delivered = 0
         start = self._position.block + (1 if self._position.log_index == BLOCK_DONE else 0)
         start = max(start, 0)
@@ -204,13 +211,12 @@ class EventCursor:
             "topics": [["0x" + topic.hex() for topic in self._events]],
         }
         logs = with_retries(
-            lambda: self._chain.w3.eth.get_logs(params), RetryPolicy(), "read contract events"
+            lambda: self._chain.get_logs(params), RetryPolicy(), "read contract events"
         )
         return sorted(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
 
     def _decode(self, log: LogReceipt) -> EventData:
-        event = self._events[bytes(log["topics"][0])]
-        return cast(EventData, event.process_log(log))
+        return self._events[bytes(log["topics"][0])].decode(log)
 
 
 def event_topic(event: Any) -> bytes:
@@ -249,10 +255,11 @@ def receipt_events(event: Any, receipt: Any) -> list[Any]:
         The decoded events (``args``, ``blockNumber`` ...), in log order.
     """
     instance = event()
-    topic = event_topic(event)
+    decoder = LogDecoder(instance)
+    topic = decoder.topic
     address = instance.address
     return [
-        instance.process_log(log)
+        decoder.decode(log)
         for log in receipt["logs"]
         if log["topics"]
         and bytes(log["topics"][0]) == topic

@@ -26,7 +26,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -45,7 +45,9 @@ from ledgerlearn.exceptions import (
     TransactionTimeoutError,
 )
 from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.ledger._logs import format_receipt
 from ledgerlearn.ledger._reverts import decode_revert
+from ledgerlearn.ledger._rpc import RpcHttpError
 
 __all__ = [
     "NonceManager",
@@ -127,10 +129,15 @@ def is_transient(exc: BaseException) -> bool:
     Returns
     -------
     bool
-        True for connection errors, timeouts and HTTP 429/502/503/504.
+        True for connection errors, timeouts and HTTP 429/502/503/504 (from ``requests``
+        or the direct transport).
     """
     if isinstance(exc, requests.ConnectionError | requests.Timeout | ConnectionError):
         return True
+    if isinstance(exc, TimeoutError):
+        return True
+    if isinstance(exc, RpcHttpError):
+        return exc.status in (429, 502, 503, 504)
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return exc.response.status_code in (429, 502, 503, 504)
     return False
@@ -260,6 +267,9 @@ class TransactionSender:
     rebroadcast_after
         Seconds between checks that the node still has a transaction that is not mined
         yet; a dropped one is broadcast again (also checked after the node was down).
+    rpc
+        Sends one raw JSON-RPC request (:meth:`Chain.rpc`); when given, the requests of
+        :meth:`send` go through it instead of web3's formatters, with the same results.
     """
 
     def __init__(
@@ -273,8 +283,10 @@ class TransactionSender:
         gas_margin: float = 1.2,
         retry: RetryPolicy | None = None,
         rebroadcast_after: float = 15.0,
+        rpc: Callable[[str, Sequence[Any]], Any] | None = None,
     ) -> None:
         self.w3 = w3
+        self._rpc = rpc
         self.key = key
         self.chain_id = chain_id
         self.timeout = timeout
@@ -337,9 +349,7 @@ class TransactionSender:
         """
         tx: dict[str, Any] = {**params, "from": self.address, "chainId": self.chain_id}
         if "gas" not in tx:
-            estimate = self._call(
-                lambda: self.w3.eth.estimate_gas(cast(TxParams, tx)), f"estimate gas for {context}"
-            )
+            estimate = self._call(lambda: self._estimate_gas(tx), f"estimate gas for {context}")
             tx["gas"] = int(estimate * self.gas_margin)
         if "maxFeePerGas" not in tx and "gasPrice" not in tx:
             tx.update(self._fees())
@@ -349,7 +359,7 @@ class TransactionSender:
             raw = signed.raw_transaction
             try:
                 tx_hash = self._call(
-                    lambda raw=raw: self.w3.eth.send_raw_transaction(raw),  # type: ignore[misc]
+                    lambda raw=raw: self._send_raw(raw),  # type: ignore[misc]
                     f"send {context}",
                 )
                 break
@@ -380,9 +390,37 @@ class TransactionSender:
         except (ContractLogicError, EthTesterTransactionFailed) as exc:
             raise decode_revert(revert_data(exc), what) from exc
 
+    def _estimate_gas(self, tx: dict[str, Any]) -> int:
+        if self._rpc is None:
+            return int(self.w3.eth.estimate_gas(cast(TxParams, tx)))
+        request: dict[str, Any] = {k: tx[k] for k in ("from", "to", "data") if k in tx}
+        request["value"] = hex(int(tx.get("value", 0)))
+        return int(self._rpc("eth_estimateGas", [request]), 16)
+
+    def _send_raw(self, raw: bytes) -> bytes:
+        if self._rpc is None:
+            return bytes(self.w3.eth.send_raw_transaction(raw))
+        return bytes.fromhex(str(self._rpc("eth_sendRawTransaction", ["0x" + raw.hex()]))[2:])
+
+    def _receipt(self, tx_hash: bytes) -> TxReceipt:
+        if self._rpc is None:
+            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        raw = self._rpc("eth_getTransactionReceipt", ["0x" + bytes(tx_hash).hex()])
+        if raw is None:
+            raise TransactionNotFound(f"no receipt for 0x{bytes(tx_hash).hex()} yet")
+        return format_receipt(raw)
+
+    def _base_fee(self) -> int | None:
+        if self._rpc is None:
+            latest = self.w3.eth.get_block("latest")
+            fee = latest.get("baseFeePerGas")
+            return None if fee is None else int(fee)
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        fee = block.get("baseFeePerGas")
+        return None if fee is None else int(fee, 16)
+
     def _fees(self) -> dict[str, int]:
-        latest = self._call(lambda: self.w3.eth.get_block("latest"), "read latest block")
-        base_fee = latest.get("baseFeePerGas")
+        base_fee = self._call(self._base_fee, "read latest block")
         if base_fee is None:
             return {"gasPrice": int(self._call(lambda: self.w3.eth.gas_price, "read gas price"))}
         priority = Web3.to_wei(1, "gwei")
@@ -403,7 +441,7 @@ class TransactionSender:
         unreachable = False
         while True:
             try:
-                return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                return self._receipt(tx_hash)
             except TransactionNotFound:
                 if unreachable or time.monotonic() >= next_check:
                     self._rebroadcast_if_dropped(tx_hash, raw, context)

@@ -1,0 +1,110 @@
+"""LogDecoder returns exactly what web3's process_log returns, for every event we emit."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any, cast
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.datastructures import AttributeDict
+from web3.types import LogReceipt
+
+from ledgerlearn.ledger import all_artifacts
+from ledgerlearn.ledger._logs import LogDecoder
+from tests.conftest import Deployment
+
+_EVENTS = [
+    (artifact.name, entry["name"])
+    for artifact in all_artifacts()
+    for entry in artifact.abi
+    if entry.get("type") == "event"
+]
+
+
+def _value(type_str: str, rng: random.Random) -> Any:
+    array = re.search(r"\[(\d*)\]$", type_str)
+    if array:
+        inner = type_str[: array.start()]
+        return [_value(inner, rng) for _ in range(int(array.group(1) or rng.randint(0, 3)))]
+    if type_str == "address":
+        return to_checksum_address(rng.randbytes(20))
+    if type_str == "bool":
+        return rng.random() < 0.5
+    if type_str == "string":
+        return "".join(rng.choice("abcé😀 ") for _ in range(rng.randint(0, 40)))
+    if type_str == "bytes":
+        return rng.randbytes(rng.randint(0, 70))
+    if type_str.startswith("bytes"):
+        return rng.randbytes(int(type_str[5:]))
+    bits = int(type_str.lstrip("uint") or 256)
+    if type_str.startswith("int"):
+        return rng.randint(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    return rng.randint(0, 2**bits - 1)
+
+
+def _log(abi: dict[str, Any], rng: random.Random) -> AttributeDict[str, Any]:
+    signature = f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
+    topics = [HexBytes(keccak(text=signature))]
+    data_types, data_values = [], []
+    for item in abi["inputs"]:
+        value = _value(item["type"], rng)
+        if not item.get("indexed"):
+            data_types.append(item["type"])
+            data_values.append(value)
+        elif item["type"] in ("string", "bytes") or item["type"].endswith("]"):
+            topics.append(HexBytes(keccak(encode([item["type"]], [value]))))
+        else:
+            topics.append(HexBytes(encode([item["type"]], [value])))
+    return AttributeDict(
+        {
+            "address": to_checksum_address(rng.randbytes(20)),
+            "topics": topics,
+            "data": HexBytes(encode(data_types, data_values)),
+            "blockNumber": rng.randint(0, 10**6),
+            "blockHash": HexBytes(rng.randbytes(32)),
+            "transactionHash": HexBytes(rng.randbytes(32)),
+            "transactionIndex": rng.randint(0, 100),
+            "logIndex": rng.randint(0, 100),
+            "removed": False,
+        }
+    )
+
+
+@pytest.mark.parametrize(("contract", "event"), _EVENTS)
+def test_decoder_equals_web3_process_log(contract: str, event: str) -> None:
+    artifact = next(a for a in all_artifacts() if a.name == contract)
+    instance = getattr(Web3().eth.contract(abi=artifact.abi).events, event)()
+    decoder = LogDecoder(instance)
+    rng = random.Random(f"{contract}.{event}")
+    for _ in range(20):
+        log = _log(instance.abi, rng)
+        ours, theirs = decoder.decode(cast(LogReceipt, log)), instance.process_log(log)
+        assert ours == theirs
+        for name, value in theirs["args"].items():
+            assert type(ours["args"][name]) is type(value), name
+
+
+def test_decoder_on_real_logs_and_wrong_event(deployment: Deployment) -> None:
+    d = deployment
+    sender = d.chain.sender(d.deployer)
+    for amount in (1, 12345):
+        sender.transact(d.token.functions.transfer(d.alice.address, amount))
+    sender.transact(d.token.functions.approve(d.alice.address, 2**200))
+    logs = d.chain.w3.eth.get_logs(
+        {"address": d.token.address, "fromBlock": d.manifest.deploy_block, "toBlock": "latest"}
+    )
+    transfer = d.token.events.Transfer()
+    decoder = LogDecoder(transfer)
+    topic = bytes(decoder.topic)
+    transfers = [log for log in logs if bytes(log["topics"][0]) == topic]
+    assert len(transfers) >= 2
+    for log in transfers:
+        assert decoder.decode(log) == transfer.process_log(log)
+    other = next(log for log in logs if bytes(log["topics"][0]) != topic)
+    with pytest.raises(ValueError, match="not a Transfer event"):
+        decoder.decode(other)
