@@ -73,7 +73,7 @@ from ledgerlearn.training._aggregate import (
     final_manifest,
     round_record,
 )
-from ledgerlearn.training._client import AggregatePost, TrainingClient
+from ledgerlearn.training._client import AggregatePost, RoundView, TrainingClient
 from ledgerlearn.training._merkle import record_tree
 from ledgerlearn.training._secagg import (
     encode_advert,
@@ -244,10 +244,14 @@ class TrainingNode:
             events=["UpdateCommitted", "RoundFinalised", "SecAggPosted"],
         )
         self._spec: TaskSpec | None = None
-        self.wake_block: int | None = None
         self._key_index: int | None = None
+        self.wake_block: int | None = None
         """After an idle :meth:`step`: the block at which this node will act next on its own
         (a deadline it waits for), or ``None`` when it waits for other nodes."""
+        # Per-round secure-aggregation reads that cannot change once made: the round's
+        # clock (after the draw), its protocol settings, and its small content-addressed
+        # messages (adverts, share bundles), so each step does not read them again.
+        self._secagg_cache: dict[int, tuple[RoundView, SecAggConfig, dict[str, bytes]]] = {}
         self._globals: dict[int, tuple[dict[str, NDArray[np.float32]], bytes, str]] = {}
 
     # --- persistence -------------------------------------------------------------------
@@ -456,12 +460,13 @@ class TrainingNode:
             Whether the node did something (sent a transaction or stored something).
         """
         self.wake_block = None
-        self.metrics.block.set(self.chain.block_number)
         # Read the task before the events: every event behind the state read is then in
         # the poll (read after, a round could finalise in between and its event be missed
         # until the next step, while the task already says the next round).
         task = self.client.task(self.task_id)
-        self.cursor.poll(self._on_event, checkpoint=self._save)
+        head = self.chain.block_number
+        self.metrics.block.set(head)
+        self.cursor.poll(self._on_event, checkpoint=self._save, head=head)
         if not self._state.joined:
             self.setup()
             return True
@@ -649,21 +654,50 @@ class TrainingNode:
             min_clients=task.config.min_trainers,
         )
 
-    def _secagg_step(self, task: Any) -> bool:
-        """Post this trainer's next secure-aggregation message when its window is open."""
-        round_number = task.round
-        if not any(self.client.commit_of(self.task_id, round_number, self.address)):
-            return False
+    def _secagg_round(
+        self, task: Any, round_number: int
+    ) -> tuple[RoundView, SecAggConfig, dict[str, bytes]] | None:
+        """Return a round's clock, protocol settings and message cache, once drawn.
+
+        ``None`` until the committee draw (which seeds the graph) is behind this node's
+        event cursor, so the participants (the commits it has seen) are final.
+        """
+        cached = self._secagg_cache.get(round_number)
+        if cached is not None:
+            return cached
         state = self.client.round(self.task_id, round_number)
+        if not state.secagg_start or self.cursor.position.block < state.secagg_start:
+            return None
+        config = self._secagg_config(task, round_number)
+        self._secagg_cache = {round_number: (state, config, {})}  # older rounds are over
+        return self._secagg_cache[round_number]
+
+    def _secagg_step(self, task: Any) -> bool:
+        """Post this trainer's next secure-aggregation message when its window is open.
+
+        Idle steps cost one block-number read: the round's clock is cached once drawn,
+        and the chain is asked which steps this trainer posted only before posting.
+        """
+        round_number = task.round
+        committed = f"commit:{round_number}" in self._state.done
+        if not committed and self.address not in self.commits(round_number):
+            return False
+        drawn = self._secagg_round(task, round_number)
+        if drawn is None:
+            return False
+        state = drawn[0]
         block = self.chain.block_number
-        posted = self.client.secagg_steps(self.task_id, round_number, self.address)
         for step in (1, 2, 3):
             opens_after, closes_at = state.secagg_window(step, task.config.secagg_blocks)
             if block <= opens_after:
                 self.wake_block = opens_after + 1
                 return False
             action = f"secagg:{round_number}:{step}"
-            if step in posted or action in self._state.done or block >= closes_at:
+            if action in self._state.done or block >= closes_at:
+                continue
+            posted = self.client.secagg_steps(self.task_id, round_number, self.address)
+            if step in posted:
+                self._mark(action)
                 continue
             if step > 1 and step - 1 not in posted:
                 return False  # missed an earlier window: dropped out of this round
@@ -671,11 +705,21 @@ class TrainingNode:
         return False
 
     def _secagg_post(self, task: Any, round_number: int, step: int, action: str) -> bool:
-        config = self._secagg_config(task, round_number)
+        drawn = self._secagg_round(task, round_number)
+        assert drawn is not None  # _secagg_step checked
+        _, config, blobs = drawn
         client = SecAggClient(self.address, config, self._secagg_keys(round_number))
         commits = self.commits(round_number)
         posts = self.secagg_posts(round_number)
-        messages = load_messages(config, commits, posts, self.store.get, upto=step - 1)
+
+        def fetch(cid: str) -> bytes:
+            # Content-addressed, so a cached read can never be stale; load_messages still
+            # checks every message against its posted sha256.
+            if cid not in blobs:
+                blobs[cid] = self.store.get(cid)
+            return blobs[cid]
+
+        messages = load_messages(config, commits, posts, fetch, upto=step - 1)
         try:
             if step == 1:
                 message = encode_shares(self.address, client.share_keys(messages.adverts))
