@@ -18,6 +18,8 @@ overhead ratio (secure / plain) side by side:
   threshold, clients returning a fixed update (``flower_secagg_round.py``, in Flower's
   virtualenv), timed around the workflow call.
 
+Each cell is the median of three runs.
+
 Accuracy. The simulator's DP-FedAvg (``SimulationConfig.dp``) on MNIST: 1,000 clients (IID,
 60 examples each), Poisson sampling q = 0.1, 30 rounds, clip 1, the noise multiplier
 planned for each epsilon at delta 1e-5 (RDP); beside the same schedule without DP.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +53,7 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "privacy.md"
 FLOWER = ROOT / ".venv-flower" / "bin" / "python"
 SIZES = [(20, 1_009_660, 1270), (100, 101_770, 128)]  # clients, parameters, MNIST MLP hidden
+REPEATS = 3
 
 
 def _fixed_delta(self: TrainingNode, round_number: int):  # type: ignore[no-untyped-def]
@@ -129,8 +133,12 @@ def rounds_table() -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for clients, params, hidden in SIZES:
-        plain, secure = ours(clients, hidden, False), ours(clients, hidden, True)
-        f_plain, f_secure = flower(clients, params, "plain"), flower(clients, params, "secagg")
+        # The median of REPEATS runs of each cell: single rounds on 2 shared cores vary by
+        # a quarter from run to run.
+        plain = statistics.median(ours(clients, hidden, False) for _ in range(REPEATS))
+        secure = statistics.median(ours(clients, hidden, True) for _ in range(REPEATS))
+        f_plain = statistics.median(flower(clients, params, "plain") for _ in range(REPEATS))
+        f_secure = statistics.median(flower(clients, params, "secagg") for _ in range(REPEATS))
         ours_ratio, flower_ratio = secure / plain, f_secure / f_plain
         lines.append(
             f"| {clients} x {params:,} | {plain:.2f} | {secure:.2f} | {ours_ratio:.2f}x | "
@@ -194,9 +202,14 @@ def main() -> None:
         sections += [*accuracy_table(), ""]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     if what != "all" and RESULTS.exists():
-        print("\n".join(sections))
-        return
-    RESULTS.write_text("\n".join(header + sections))
+        # Replace only the section measured, keeping the other one's last results.
+        kept = RESULTS.read_text().split("\n## ")
+        title = sections[0].removeprefix("## ")
+        fresh = "\n".join(sections).removeprefix("## ")
+        parts = [fresh if part.startswith(title) else part for part in kept]
+        RESULTS.write_text("\n## ".join(parts))
+    else:
+        RESULTS.write_text("\n".join(header + sections))
     print(f"wrote {RESULTS}")
 
 

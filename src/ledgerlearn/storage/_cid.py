@@ -19,6 +19,7 @@ peer that returns other bytes is caught by :func:`compute_cid` or :class:`CidBui
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,9 @@ def _cid_bytes(codec: int, digest: bytes) -> bytes:
     return b"\x01" + _varint(codec) + bytes([_SHA2_256, _SHA2_256_LEN]) + digest
 
 
+@functools.lru_cache(maxsize=16_384)
 def _cid_string(cid_bytes: bytes) -> Cid:
+    # Memoised (pure): stores and nodes turn the same CIDs into text again and again.
     return Cid("b" + base64.b32encode(cid_bytes).decode("ascii").lower().rstrip("="))
 
 
@@ -182,6 +185,12 @@ def parse_cid(text: str) -> ParsedCid:
     """
     if not isinstance(text, str) or not text:
         raise InvalidCidError("empty CID: pass a CIDv1 string such as 'bafkrei...'")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _parse(text: str) -> ParsedCid:
+    """Parse a CID string (memoised: the result is immutable and errors are not cached)."""
     if text.startswith("Qm") and len(text) == 46:
         raise InvalidCidError(
             f"{text!r} is a CIDv0; ledgerlearn uses CIDv1 (convert with `ipfs cid base32`)"
