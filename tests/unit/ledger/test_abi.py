@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import Any, cast
 
 import pytest
@@ -17,6 +16,7 @@ from ledgerlearn.exceptions import ContractRevertError, LedgerError
 from ledgerlearn.ledger import all_artifacts
 from ledgerlearn.ledger._abi import abi_type, decode_return
 from tests.conftest import Deployment
+from tests.unit.ledger.abi_values import value_for
 
 _FUNCTIONS = [
     (artifact.name, entry)
@@ -37,31 +37,6 @@ class _Returns(BaseProvider):
 
     def is_connected(self, show_traceback: bool = False) -> bool:
         return True
-
-
-def value_for(item: dict[str, Any], rng: random.Random) -> Any:
-    """A random value of an ABI parameter (structs as tuples)."""
-    type_str = item["type"]
-    array = re.search(r"\[(\d*)\]$", type_str)
-    if array:
-        inner = {**item, "type": type_str[: array.start()]}
-        return [value_for(inner, rng) for _ in range(int(array.group(1) or rng.randint(0, 3)))]
-    if type_str == "tuple":
-        return tuple(value_for(c, rng) for c in item["components"])
-    if type_str == "address":
-        return to_checksum_address(rng.randbytes(20))
-    if type_str == "bool":
-        return rng.random() < 0.5
-    if type_str == "string":
-        return "".join(rng.choice("abcé😀 ") for _ in range(rng.randint(0, 40)))
-    if type_str == "bytes":
-        return rng.randbytes(rng.randint(0, 70))
-    if type_str.startswith("bytes"):
-        return rng.randbytes(int(type_str[5:]))
-    bits = int(type_str.lstrip("uint") or 256)
-    if type_str.startswith("int"):
-        return rng.randint(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-    return rng.randint(0, 2**bits - 1)
 
 
 def _same(ours: Any, theirs: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import Any, cast
 
 import pytest
@@ -17,6 +16,7 @@ from web3.types import LogReceipt
 from ledgerlearn.ledger import all_artifacts
 from ledgerlearn.ledger._logs import LogDecoder
 from tests.conftest import Deployment
+from tests.unit.ledger.abi_values import value_for
 
 _EVENTS = [
     (artifact.name, entry["name"])
@@ -26,33 +26,12 @@ _EVENTS = [
 ]
 
 
-def _value(type_str: str, rng: random.Random) -> Any:
-    array = re.search(r"\[(\d*)\]$", type_str)
-    if array:
-        inner = type_str[: array.start()]
-        return [_value(inner, rng) for _ in range(int(array.group(1) or rng.randint(0, 3)))]
-    if type_str == "address":
-        return to_checksum_address(rng.randbytes(20))
-    if type_str == "bool":
-        return rng.random() < 0.5
-    if type_str == "string":
-        return "".join(rng.choice("abcé😀 ") for _ in range(rng.randint(0, 40)))
-    if type_str == "bytes":
-        return rng.randbytes(rng.randint(0, 70))
-    if type_str.startswith("bytes"):
-        return rng.randbytes(int(type_str[5:]))
-    bits = int(type_str.lstrip("uint") or 256)
-    if type_str.startswith("int"):
-        return rng.randint(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-    return rng.randint(0, 2**bits - 1)
-
-
 def _log(abi: dict[str, Any], rng: random.Random) -> AttributeDict[str, Any]:
     signature = f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
     topics = [HexBytes(keccak(text=signature))]
     data_types, data_values = [], []
     for item in abi["inputs"]:
-        value = _value(item["type"], rng)
+        value = value_for(item, rng)
         if not item.get("indexed"):
             data_types.append(item["type"])
             data_values.append(value)
