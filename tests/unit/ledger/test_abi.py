@@ -100,8 +100,8 @@ def test_devnet_json_rpc_reads_equal_web3(devnet_deployment: Deployment) -> None
     }
     ours, theirs = d.chain.get_logs(params), d.chain.w3.eth.get_logs(params)
     assert len(ours) >= 2 and ours == theirs
-    for mine, web3s in zip(ours, theirs, strict=True):
-        assert {k: type(v) for k, v in mine.items()} == {k: type(v) for k, v in web3s.items()}
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert {k: type(v) for k, v in mine.items()} == {k: type(v) for k, v in reference.items()}
     balance = d.token.functions.balanceOf(d.alice.address)
     assert d.chain.call(balance) == balance.call()
     earlier = d.chain.block_number - 1
