@@ -17,9 +17,9 @@ from typing import Any
 
 from eth_abi import decode
 from eth_abi.grammar import BasicType, TupleType, parse
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
-__all__ = ["abi_type", "checksum", "decode_return", "normaliser"]
+__all__ = ["abi_type", "checksum", "decode_return", "normaliser", "signature_topic"]
 
 Normaliser = Callable[[Any], Any]
 
@@ -47,6 +47,20 @@ def abi_type(item: Mapping[str, Any]) -> str:
         return type_str
     inner = ",".join(abi_type(component) for component in item["components"])
     return f"({inner}){type_str[len('tuple') :]}"
+
+
+def signature_topic(abi: Mapping[str, Any]) -> bytes:
+    """Return keccak256 of an event's canonical signature, its topic 0.
+
+    Struct arguments are spelled out as tuples (``E((uint256,address))``), as Solidity does.
+
+    Parameters
+    ----------
+    abi
+        The event's ABI entry.
+    """
+    types = ",".join(abi_type(item) for item in abi["inputs"])
+    return bytes(keccak(text=f"{abi['name']}({types})"))
 
 
 @functools.lru_cache(maxsize=1_024)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import EventData, FilterParams, LogReceipt
 
 from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import EventCursorError
+from ledgerlearn.ledger._abi import signature_topic
 from ledgerlearn.ledger._chain import Chain
 from ledgerlearn.ledger._logs import LogDecoder
 from ledgerlearn.ledger._tx import RetryPolicy, with_retries
@@ -232,8 +232,7 @@ def event_topic(event: Any) -> bytes:
     bytes
         32 bytes.
     """
-    abi = event().abi
-    return keccak(text=f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})")
+    return signature_topic(event().abi)
 
 
 def receipt_events(event: Any, receipt: Any) -> list[Any]:

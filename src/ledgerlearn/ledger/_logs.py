@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from eth_abi import decode
-from eth_utils import keccak
 from hexbytes import HexBytes
 from web3.datastructures import AttributeDict
 from web3.types import EventData, LogReceipt, TxReceipt
 
-from ledgerlearn.ledger._abi import checksum, normaliser
+from ledgerlearn.ledger._abi import checksum, normaliser, signature_topic
 
 __all__ = ["LogDecoder", "format_log", "format_receipt"]
 
@@ -52,7 +51,7 @@ class LogDecoder:
         if abi.get("anonymous"):
             raise ValueError(f"{self.name} is anonymous: it has no topic to recognise it by")
         inputs = list(abi["inputs"])
-        self.topic = keccak(text=f"{self.name}({','.join(i['type'] for i in inputs)})")
+        self.topic = signature_topic(abi)
         self._event = event
         self._fast = not any(str(i["type"]).startswith("tuple") for i in inputs)
         self._topics = [

@@ -13,7 +13,7 @@ from web3 import Web3
 from web3.datastructures import AttributeDict
 from web3.types import LogReceipt
 
-from ledgerlearn.ledger import all_artifacts
+from ledgerlearn.ledger import all_artifacts, event_topic
 from ledgerlearn.ledger._logs import LogDecoder
 from tests.conftest import Deployment
 from tests.unit.ledger.abi_values import value_for
@@ -87,3 +87,26 @@ def test_decoder_on_real_logs_and_wrong_event(deployment: Deployment) -> None:
     other = next(log for log in logs if bytes(log["topics"][0]) != topic)
     with pytest.raises(ValueError, match="not a Transfer event"):
         decoder.decode(other)
+
+
+def test_topic_of_an_event_with_a_struct_spells_the_tuple_out() -> None:
+    abi = {
+        "type": "event",
+        "name": "Posted",
+        "anonymous": False,
+        "inputs": [
+            {"name": "id", "type": "uint256", "indexed": True},
+            {
+                "name": "entry",
+                "type": "tuple",
+                "indexed": False,
+                "components": [
+                    {"name": "who", "type": "address"},
+                    {"name": "sizes", "type": "uint64[]"},
+                ],
+            },
+        ],
+    }
+    event = Web3().eth.contract(abi=[abi]).events.Posted
+    assert LogDecoder(event()).topic == keccak(text="Posted(uint256,(address,uint64[]))")
+    assert event_topic(event) == HexBytes(event().topic)  # what web3 computes
