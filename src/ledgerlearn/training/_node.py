@@ -680,7 +680,7 @@ class TrainingNode:
         """
         round_number = task.round
         committed = f"commit:{round_number}" in self._state.done
-        if not committed and self.address not in self.commits(round_number):
+        if not committed and self.address not in self._state.commits.get(str(round_number), {}):
             return False
         drawn = self._secagg_round(task, round_number)
         if drawn is None:
