@@ -34,29 +34,15 @@ from ledgerlearn.training import (
     training_trail,
 )
 from ledgerlearn.training._network import (
-    NetworkConfig,
     fund,
     make_nodes,
     run_in_process,
     setup_network,
 )
+from tests.integration.digits_network import DIGITS
 
 TOKEN = 10**18
-CONFIG = NetworkConfig(
-    model="digits-mlp",
-    trainers=5,
-    aggregators=3,
-    attacks=("sign_flip:4",),
-    rounds=2,
-    byzantine=1,
-    dataset="digits",
-    partition="iid",
-    max_train=None,
-    hidden=(16,),
-    commit_blocks=12,
-    aggregate_blocks=12,
-    join_blocks=60,
-)
+CONFIG = replace(DIGITS, attacks=("sign_flip:4",), byzantine=1)
 
 
 class LyingAggregator(TrainingNode):

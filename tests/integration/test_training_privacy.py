@@ -15,30 +15,14 @@ from ledgerlearn.ledger import Chain, deploy_protocol
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import CommittedUpdate, TaskSpec, TrainingClient, aggregate_round
 from ledgerlearn.training._network import (
-    NetworkConfig,
     make_nodes,
     run_in_process,
     setup_network,
 )
+from tests.integration.digits_network import DIGITS
 
 DP = {"clip": 1.0, "noiseMultiplier": 1.0, "epsilon": 8.0, "delta": 1e-5}
-CONFIG = NetworkConfig(
-    model="digits-dp",
-    trainers=4,
-    aggregators=3,
-    attacks=(),
-    rounds=2,
-    rule="fedavg",
-    byzantine=0,
-    dataset="digits",
-    partition="iid",
-    max_train=None,
-    hidden=(16,),
-    commit_blocks=12,
-    aggregate_blocks=12,
-    join_blocks=60,
-    dp=DP,
-)
+CONFIG = replace(DIGITS, model="digits-dp", trainers=4, rule="fedavg", dp=DP)
 
 
 def _spec(**dp: float) -> TaskSpec:

@@ -24,23 +24,13 @@ from ledgerlearn.training._network import (
     setup_network,
 )
 from ledgerlearn.training._secagg import MASKED_MAGIC, round_config, round_context
+from tests.integration.digits_network import DIGITS
 
 DP = {"clip": 1.0, "noiseMultiplier": 1.0, "epsilon": 8.0, "placement": "distributed"}
-CONFIG = NetworkConfig(
+CONFIG = replace(
+    DIGITS,
     model="digits-secagg",
-    trainers=5,
-    aggregators=3,
-    attacks=(),
-    rounds=2,
     rule="fedavg",
-    byzantine=0,
-    dataset="digits",
-    partition="iid",
-    max_train=None,
-    hidden=(16,),
-    commit_blocks=12,
-    aggregate_blocks=12,
-    join_blocks=60,
     min_trainers=3,
     dp=DP,
     secagg={"bits": 24},
