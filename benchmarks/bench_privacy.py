@@ -127,6 +127,8 @@ def rounds_table() -> list[str]:
     lines = [
         "## Round time: secure aggregation against plain aggregation",
         "",
+        f"Each cell is the median of {REPEATS} runs.",
+        "",
         "| clients x parameters | ledgerlearn plain (s) | ledgerlearn SecAgg+ (s) | "
         "ledgerlearn overhead | Flower plain (s) | Flower SecAgg+ (s) | Flower overhead | "
         "overhead ratio ours / Flower |",
