@@ -541,6 +541,11 @@ def simulate(
     batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 32,
     learning_rate: Annotated[float, typer.Option(help="Local learning rate.")] = 0.05,
     proximal_mu: Annotated[float, typer.Option(help="FedProx mu (0 = FedAvg).")] = 0.0,
+    momentum: Annotated[float, typer.Option(help="Client heavy-ball momentum.")] = 0.0,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop local training after this many steps (1 = FedSGD)."),
+    ] = None,
     dropout: Annotated[float, typer.Option(help="Per-round crash probability.")] = 0.0,
     max_train: Annotated[
         int | None, typer.Option(help="Use only this many training examples.")
@@ -566,6 +571,17 @@ def simulate(
             raise typer.BadParameter(
                 f"--attack is NAME[=STRENGTH]:FRACTION, e.g. alie:0.2 or alie=1.5:0.2 ({exc})"
             ) from exc
+    try:
+        local = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            proximal_mu=proximal_mu,
+            momentum=momentum,
+            max_steps=max_steps,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     config = SimulationConfig(
         dataset=dataset,
         partition=partition,
@@ -575,12 +591,7 @@ def simulate(
         attack_fraction=fraction,
         rounds=rounds,
         model=model,
-        local=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            proximal_mu=proximal_mu,
-        ),
+        local=local,
         dropout=dropout,
         max_train=max_train,
         seed=seed,

@@ -241,6 +241,13 @@ def test_simulate_runs_resumes_and_reports(
     assert (tmp_path / "run" / "metrics.jsonl").read_text().count("\n") == 2
     code, again, _ = run(capsys, *args)  # everything done: resumes with nothing left to do
     assert code == 0 and again["finalAccuracy"] == data["finalAccuracy"]
+    code, fedsgd, _ = run(
+        capsys, *args[:-3], "--max-steps", "1", "--momentum", "0.5", "--json"
+    )  # FedSGD: one step per round, no workdir
+    assert code == 0 and fedsgd["config"]["local"]["max_steps"] == 1
+    assert fedsgd["finalAccuracy"] != data["finalAccuracy"]
+    code, bad, _ = run(capsys, *args[:-3], "--max-steps", "0", "--json")
+    assert code == ExitCode.USAGE
     code, bad, _ = run(
         capsys, "simulate", "--dataset", "digits", "--rule", "krum", "--attack", "alie:x", "--json"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,31 @@ def test_training_is_bit_for_bit_reproducible_and_learns(digits) -> None:  # typ
         runs.append(weights_to_bytes(model.get_weights()))
     assert runs[0] == runs[1]
     assert model.evaluate(digits.x_test, digits.y_test)["accuracy"] > 0.9
+
+
+def test_max_steps_stops_local_training_early(digits) -> None:  # type: ignore[no-untyped-def]
+    x, y = digits.x_train[:200], digits.y_train[:200]
+    full = TrainConfig(epochs=2, batch_size=16, learning_rate=0.1, seed=3)
+    assert full.total_steps(200) == 26 and TrainConfig(max_steps=3).total_steps(200) == 3
+    runs = {}
+    for steps in (None, 26, 1, 3):
+        model = MLP(64, 10, (16,), seed=0)
+        result = model.fit(x, y, replace(full, max_steps=steps))
+        runs[steps] = (result.num_examples, weights_to_bytes(model.get_weights()))
+    assert runs[None] == runs[26] and runs[None][0] == 400  # a cap at the total changes nothing
+    assert runs[1][0] == 16 and runs[3][0] == 48  # examples actually seen
+    assert len({runs[s][1] for s in runs}) == 3
+    # FedSGD: one step is exactly one gradient of the first shuffled batch.
+    model = MLP(64, 10, (16,), seed=0)
+    start = model.get_weights()
+    batch = np.random.default_rng(3).permutation(200)[:16]
+    _, grads = model._gradients(x[batch].astype(np.float32), y[batch])
+    model.set_weights({k: v - np.float32(0.1) * grads[k] for k, v in start.items()})
+    assert weights_to_bytes(model.get_weights()) == runs[1][1]
+    with pytest.raises(ValueError, match="max_steps must be at least 1"):
+        TrainConfig(max_steps=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
 
 
 def test_fedprox_keeps_weights_closer_to_the_anchor(digits) -> None:  # type: ignore[no-untyped-def]

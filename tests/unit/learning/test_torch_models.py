@@ -30,6 +30,15 @@ def test_cnn_training_is_deterministic_and_learns(mnist) -> None:  # type: ignor
     assert model.evaluate(mnist.x_test[:500], mnist.y_test[:500])["accuracy"] > 0.6
 
 
+def test_cnn_max_steps_counts_examples_seen(mnist) -> None:  # type: ignore[no-untyped-def]
+    model = CNN(seed=1)
+    before = weights_to_bytes(model.get_weights())
+    result = model.fit(
+        mnist.x_train[:300], mnist.y_train[:300], TrainConfig(batch_size=32, max_steps=2)
+    )
+    assert result.num_examples == 64 and weights_to_bytes(model.get_weights()) != before
+
+
 def test_cnn_exports_to_onnx_matching_to_1e5(mnist, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import onnxruntime
 

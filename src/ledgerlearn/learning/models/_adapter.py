@@ -48,6 +48,10 @@ class TrainConfig:
         "Federated Optimization in Heterogeneous Networks", MLSys 2020); 0 is FedAvg.
     weight_decay
         L2 penalty.
+    max_steps
+        Stop after this many steps (``None``: run all epochs). ``max_steps=1`` makes the
+        update one mini-batch gradient step, FedSGD (McMahan et al. 2017), the setting of
+        the per-step attack papers.
     seed
         Seeds batch order; with the same inputs, training is bit-for-bit reproducible.
     """
@@ -60,7 +64,32 @@ class TrainConfig:
     momentum: float = 0.0
     proximal_mu: float = 0.0
     weight_decay: float = 0.0
+    max_steps: int | None = None
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"epochs ({self.epochs}) and batch_size ({self.batch_size}) must be at least 1"
+            )
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1 or None, not {self.max_steps}")
+
+    def total_steps(self, num_examples: int) -> int:
+        """Return the steps one ``fit`` call takes on ``num_examples`` examples.
+
+        Parameters
+        ----------
+        num_examples
+            Local examples.
+
+        Returns
+        -------
+        int
+            ``ceil(n / batch_size) * epochs``, capped at ``max_steps``.
+        """
+        total = -(-num_examples // self.batch_size) * self.epochs
+        return total if self.max_steps is None else min(total, self.max_steps)
 
     def rate(self, epoch: int, step: int, total_steps: int) -> float:
         """Learning rate at a step.

@@ -144,14 +144,17 @@ class MLP(ModelAdapter):
         anchor = self.get_weights() if config.proximal_mu else None
         velocity = {name: np.zeros_like(value) for name, value in self._weights.items()}
         rng = np.random.default_rng(config.seed)
-        steps_per_epoch = -(-n // config.batch_size)
-        total = steps_per_epoch * config.epochs
+        total = config.total_steps(n)
         losses: list[float] = []
+        seen = 0
         step = 0
         for epoch in range(config.epochs):
             order = rng.permutation(n)
             for start in range(0, n, config.batch_size):
+                if step >= total:
+                    break
                 batch = order[start : start + config.batch_size]
+                seen += len(batch)
                 loss, grads = self._gradients(features[batch], labels[batch])
                 losses.append(loss)
                 rate = np.float32(config.rate(epoch, step, total))
@@ -167,7 +170,7 @@ class MLP(ModelAdapter):
                         grad = velocity[name]
                     self._weights[name] -= rate * grad
                 step += 1
-        return FitResult(n * config.epochs, float(np.mean(losses)))
+        return FitResult(seen, float(np.mean(losses)))
 
     def _gradients(self, x: NDArray[np.float32], y: NDArray[np.int64]) -> tuple[float, Weights]:
         activations = self._forward(x)
@@ -185,7 +188,9 @@ class MLP(ModelAdapter):
                 delta = (delta @ self._weights[f"layer{layer}.weight"].T) * (activations[layer] > 0)
         return loss, grads
 
-    def export_onnx(self, path: str | Path, opset: int = 17) -> Path:
+    def export_onnx(
+        self, path: str | Path, opset: int = 17, *, output: str = "probabilities", batch: int = 0
+    ) -> Path:
         """Write the model as ONNX (input ``x`` float32 ``(n, features)``, output probabilities).
 
         Parameters
@@ -194,6 +199,11 @@ class MLP(ModelAdapter):
             Destination file.
         opset
             ONNX opset (17 or 18).
+        output
+            ``probabilities`` (softmax) or ``logits`` (the last layer, as zk circuits prove
+            it: the class is the same, and a softmax would cost the circuit lookup tables).
+        batch
+            A fixed batch size, or 0 for a symbolic ``n`` (circuits need a fixed one).
 
         Returns
         -------
@@ -203,6 +213,12 @@ class MLP(ModelAdapter):
         import onnx
         from onnx import TensorProto, helper, numpy_helper
 
+        if output not in ("probabilities", "logits") or opset not in (17, 18) or batch < 0:
+            raise ValueError(
+                f"export_onnx needs output probabilities or logits, opset 17 or 18 and a "
+                f"batch >= 0, not {output!r}, {opset}, {batch}"
+            )
+        rows: int | str = batch or "n"
         nodes, initialisers = [], []
         current = "x"
         for layer in range(self.num_layers):
@@ -211,22 +227,20 @@ class MLP(ModelAdapter):
                 numpy_helper.from_array(self._weights[weight], weight),
                 numpy_helper.from_array(self._weights[bias], bias),
             ]
-            out = f"z{layer}"
+            last = layer == self.num_layers - 1
+            out = "logits" if last and output == "logits" else f"z{layer}"
             nodes.append(helper.make_node("Gemm", [current, weight, bias], [out]))
             if layer < self.num_layers - 1:
                 nodes.append(helper.make_node("Relu", [out], [f"a{layer}"]))
                 out = f"a{layer}"
             current = out
-        nodes.append(helper.make_node("Softmax", [current], ["probabilities"], axis=1))
+        if output == "probabilities":
+            nodes.append(helper.make_node("Softmax", [current], ["probabilities"], axis=1))
         graph = helper.make_graph(
             nodes,
             "ledgerlearn_mlp",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", self.sizes[0]])],
-            [
-                helper.make_tensor_value_info(
-                    "probabilities", TensorProto.FLOAT, ["n", self.sizes[-1]]
-                )
-            ],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, self.sizes[0]])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, [rows, self.sizes[-1]])],
             initialisers,
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

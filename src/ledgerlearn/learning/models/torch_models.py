@@ -131,15 +131,19 @@ class TorchModel(ModelAdapter):
             weight_decay=config.weight_decay,
         )
         rng = np.random.default_rng(config.seed)
-        total = -(-n // config.batch_size) * config.epochs
+        total = config.total_steps(n)
         labels = torch.as_tensor(np.asarray(y, dtype=np.int64))
         losses: list[float] = []
         step = 0
         self.module.train()
+        seen = 0
         for epoch in range(config.epochs):
             order = rng.permutation(n)
             for start in range(0, n, config.batch_size):
+                if step >= total:
+                    break
                 batch = order[start : start + config.batch_size]
+                seen += len(batch)
                 for group in optimiser.param_groups:
                     group["lr"] = config.rate(epoch, step, total)
                 optimiser.zero_grad()
@@ -156,7 +160,7 @@ class TorchModel(ModelAdapter):
                 optimiser.step()
                 losses.append(float(loss.detach()))
                 step += 1
-        return FitResult(n * config.epochs, float(np.mean(losses)))
+        return FitResult(seen, float(np.mean(losses)))
 
 
 class _CnnModule(nn.Module):
