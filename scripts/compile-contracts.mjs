@@ -13,17 +13,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import solc from "solc";
 
+import { SETTINGS } from "./solc-settings.mjs";
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CONTRACTS = path.join(ROOT, "contracts");
 const OUT = path.join(ROOT, "src", "ledgerlearn", "ledger", "artifacts");
 const NODE_MODULES = path.join(ROOT, "node_modules");
 
-// Keep in sync with ledgerlearn.ledger.artifacts.COMPILER_SETTINGS.
-export const SETTINGS = {
-  evmVersion: "cancun",
-  optimizer: { enabled: true, runs: 200 },
-  viaIR: false,
-};
 
 function listSol(dir) {
   const found = [];

@@ -129,6 +129,9 @@ __all__ = [
     "UnsupportedDidMethodError",
     "UntrustedPublisherError",
     "VersionRevokedError",
+    "VerificationError",
+    "ZkToolchainError",
+    "InvalidProofError",
 ]
 
 
@@ -440,3 +443,21 @@ class RateLimitError(OracleError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class VerificationError(LedgerLearnError):
+    """Base of verification errors (audits, zk proofs, disputes, proof-of-learning)."""
+
+    exit_code = ExitCode.VERIFICATION
+
+
+class ZkToolchainError(VerificationError):
+    """EZKL or solc-js is missing or failed; the message names what to install or fix."""
+
+    exit_code = ExitCode.ZK_TOOLCHAIN
+
+
+class InvalidProofError(VerificationError, ValueError):
+    """A zk proof does not verify, or proves another model or input than the one claimed."""
+
+    exit_code = ExitCode.INVALID_PROOF

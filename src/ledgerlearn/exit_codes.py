@@ -48,6 +48,9 @@ class ExitCode(IntEnum):
     ORACLE = 80
     INVALID_INFERENCE_INPUT = 81
     EVIDENCE = 82
+    VERIFICATION = 90
+    ZK_TOOLCHAIN = 91
+    INVALID_PROOF = 92
     INTERRUPTED = 130
 
 
@@ -107,6 +110,12 @@ REMEDIES: dict[ExitCode, str] = {
     "its manifest (`ledgerlearn model show NAME`), within the size limit",
     ExitCode.EVIDENCE: "the evidence does not check out: the lines above say which hash or "
     "signature failed; do not rely on this answer",
+    ExitCode.VERIFICATION: "check the circuit directory and the model given above (`ledgerlearn "
+    "zk setup --help`)",
+    ExitCode.ZK_TOOLCHAIN: "install the zk extra (pip install 'ledgerlearn[zk]', which `make "
+    "setup` does) and Node's solc-js (`npm ci`), then rerun",
+    ExitCode.INVALID_PROOF: "do not accept this answer: its proof does not verify for this "
+    "model's weight commitment and this input",
     ExitCode.INTERRUPTED: "interrupted; rerun the command, it resumes safely",
 }
 

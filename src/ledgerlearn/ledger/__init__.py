@@ -44,6 +44,7 @@ from ledgerlearn.ledger._events import (
 )
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
+from ledgerlearn.ledger._solc import CompiledContract, compile_solidity
 from ledgerlearn.ledger._token import PERMIT_TYPES, PermitSignature, sign_permit
 from ledgerlearn.ledger._tx import NonceManager, RetryPolicy, TransactionSender, is_transient
 
@@ -83,6 +84,8 @@ __all__ = [
     "is_transient",
     "open_chain",
     "project_root",
+    "CompiledContract",
+    "compile_solidity",
     "receipt_events",
     "revert_error_class",
     "sign_permit",

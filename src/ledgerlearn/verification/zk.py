@@ -1,0 +1,676 @@
+"""Zero-knowledge proofs of inference with EZKL (Halo2 over BN254 with KZG commitments).
+
+A registered model is exported to ONNX (opset 18, weights inside the file, a fixed batch of
+one, logits out) and turned into a circuit with EZKL: settings with the input and the
+weights *hashed* (Poseidon) and the logits public, calibration on sample inputs, compiled
+circuit, SRS, proving and verifying keys, and the Solidity verifier EZKL renders. A proof's
+public instances are ``[input hash, weight commitment, logits...]``: a verifier who holds the
+model version's weight commitment and the request's input hash checks that *these* weights
+gave *these* logits on *this* input, without seeing the weights.
+
+The verifier contract is compiled here with the pinned solc-js (EZKL's own compile step
+downloads a solc binary, which these machines cannot) and deployed like any contract; the
+oracle's zk mode calls it. EZKL's asynchronous calls (``create_evm_verifier`` needs a
+running event loop; others return awaitables in some versions) go through :func:`_run`.
+
+References: EZKL (zkonduit/ezkl); Halo2 (Zcash); KZG, Kate, Zaverucha, Goldberg,
+ASIACRYPT 2010; Poseidon, Grassi et al., USENIX Security 2021.
+
+Trust assumption: soundness rests on the SRS. ``zk setup`` generates one locally with
+EZKL's ``gen_srs`` because the ceremony SRS cannot be downloaded here; whoever generated
+it knows its toxic waste and could forge proofs, so it is for development only — a
+production deployment must pass a ceremony SRS (``--srs``, e.g. the perpetual powers of tau
+files EZKL publishes) and record its hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ledgerlearn._atomic import atomic_write_bytes
+from ledgerlearn.exceptions import InvalidProofError, VerificationError, ZkToolchainError
+from ledgerlearn.learning.models import MLP
+
+__all__ = [
+    "BN254_ORDER",
+    "Circuit",
+    "Proof",
+    "compile_verifier",
+    "input_hash",
+    "prove",
+    "setup_circuit",
+    "verify_proof",
+]
+
+BN254_ORDER = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+"""The scalar field of BN254, in which every instance lives."""
+
+OPSET = 18
+"""The ONNX opset circuits are built from."""
+
+_VERIFIER_CONTRACT = "Halo2Verifier"
+
+
+def _ezkl() -> Any:
+    try:
+        import ezkl
+    except ImportError as exc:  # pragma: no cover - the zk extra is installed by make setup
+        raise ZkToolchainError(
+            "zk proofs need EZKL: pip install 'ledgerlearn[zk]' (make setup installs it)"
+        ) from exc
+    return ezkl
+
+
+def _run(call: Callable[..., Any], *args: Any, what: str) -> Any:
+    """Run one EZKL call, awaiting it in an event loop when it is asynchronous.
+
+    EZKL's Python API mixes plain functions, functions returning awaitables and functions
+    that need a running loop (``create_evm_verifier``); calling every one inside a
+    coroutine covers the three. Its errors (``RuntimeError`` with the Rust message) become
+    a :class:`VerificationError` naming the step.
+    """
+
+    async def inside_loop() -> Any:
+        result = call(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    try:
+        return asyncio.run(inside_loop())
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise VerificationError(f"EZKL {what} failed: {exc}") from exc
+
+
+def _felt(hex_le: str) -> int:
+    """Read a field element as EZKL prints it (32 bytes, little-endian hex)."""
+    return int.from_bytes(bytes.fromhex(hex_le.removeprefix("0x")), "little")
+
+
+def _signed(value: int) -> int:
+    return value - BN254_ORDER if value > BN254_ORDER // 2 else value
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A proof of one inference and its public instances.
+
+    Attributes
+    ----------
+    proof
+        The Halo2 proof bytes the verifier contract takes.
+    instances
+        ``[input hash, weight commitment, logits...]`` as field elements.
+    output_scale
+        Logits are fixed point with this many fractional bits.
+    """
+
+    proof: bytes
+    instances: tuple[int, ...]
+    output_scale: int
+
+    @property
+    def input_hash(self) -> int:
+        """Poseidon hash of the quantised input."""
+        return self.instances[0]
+
+    @property
+    def weight_commitment(self) -> int:
+        """Poseidon hash of the quantised weights."""
+        return self.instances[1]
+
+    @property
+    def logits(self) -> tuple[float, ...]:
+        """The proven logits, as floats."""
+        return tuple(_signed(v) / 2**self.output_scale for v in self.instances[2:])
+
+    @property
+    def label(self) -> int:
+        """The proven class (argmax of the logits)."""
+        return int(np.argmax(self.logits))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON object (hex strings) that :meth:`from_json` reads back."""
+        return {
+            "proof": "0x" + self.proof.hex(),
+            "instances": [f"0x{v:064x}" for v in self.instances],
+            "outputScale": self.output_scale,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Proof:
+        """Read :meth:`to_json`'s object.
+
+        Raises
+        ------
+        InvalidProofError
+            If a field is missing or not hex, or an instance is outside the field.
+        """
+        try:
+            proof = bytes.fromhex(str(data["proof"]).removeprefix("0x"))
+            instances = tuple(int(str(v), 16) for v in data["instances"])
+            scale = int(data["outputScale"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidProofError(
+                f"not a proof object ({exc}): expected proof, instances, outputScale"
+            ) from exc
+        if len(instances) < 3 or any(not 0 <= v < BN254_ORDER for v in instances):
+            raise InvalidProofError("a proof needs >= 3 instances, each below the BN254 order")
+        return cls(proof, instances, scale)
+
+
+@dataclass(frozen=True, slots=True)
+class Circuit:
+    """A model's circuit: the files EZKL needs, in one directory, and what they commit to.
+
+    Attributes
+    ----------
+    directory
+        Holds ``model.onnx``, ``settings.json``, ``model.compiled``, ``kzg.srs``,
+        ``vk.key``, ``pk.key``, ``Verifier.sol`` and ``circuit.json`` (this record).
+    features
+        Input width.
+    classes
+        Number of logits.
+    logrows
+        The circuit has ``2**logrows`` rows.
+    weight_commitment
+        Poseidon hash of the quantised weights (the proof's second instance).
+    srs_sha256
+        Hash of the SRS the keys were made with.
+    local_srs
+        True when the SRS was generated here (development only).
+    """
+
+    directory: Path
+    features: int
+    classes: int
+    logrows: int
+    weight_commitment: int
+    srs_sha256: str
+    local_srs: bool
+
+    def path(self, name: str) -> Path:
+        """Return the path of one of the circuit's files."""
+        return self.directory / name
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Circuit:
+        """Read a circuit written by :func:`setup_circuit`.
+
+        Raises
+        ------
+        VerificationError
+            If ``circuit.json`` or a file it needs is missing.
+        """
+        root = Path(directory)
+        record = root / "circuit.json"
+        if not record.is_file():
+            raise VerificationError(
+                f"{root} holds no circuit (circuit.json missing); run `ledgerlearn zk setup`"
+            )
+        data = json.loads(record.read_text())
+        circuit = cls(
+            directory=root,
+            features=int(data["features"]),
+            classes=int(data["classes"]),
+            logrows=int(data["logrows"]),
+            weight_commitment=int(data["weightCommitment"], 16),
+            srs_sha256=str(data["srsSha256"]),
+            local_srs=bool(data["localSrs"]),
+        )
+        missing = [n for n in _FILES if not circuit.path(n).is_file()]
+        if missing:
+            raise VerificationError(
+                f"circuit {root} lacks {', '.join(missing)}; run `ledgerlearn zk setup` again"
+            )
+        return circuit
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the ``circuit.json`` record."""
+        return {
+            "features": self.features,
+            "classes": self.classes,
+            "logrows": self.logrows,
+            "weightCommitment": f"0x{self.weight_commitment:064x}",
+            "srsSha256": self.srs_sha256,
+            "localSrs": self.local_srs,
+        }
+
+
+_FILES = (
+    "model.onnx",
+    "settings.json",
+    "model.compiled",
+    "kzg.srs",
+    "vk.key",
+    "pk.key",
+    "Verifier.sol",
+)
+
+
+def _write_input(path: Path, x: NDArray[np.generic], features: int) -> None:
+    row = np.asarray(x, dtype=np.float32).reshape(-1)
+    if row.size != features or not np.all(np.isfinite(row)):
+        raise VerificationError(
+            f"a circuit input must be {features} finite numbers, got {row.size} values"
+        )
+    path.write_text(json.dumps({"input_data": [[float(v) for v in row]]}))
+
+
+def setup_circuit(
+    model: MLP,
+    calibration: NDArray[np.generic],
+    directory: str | Path,
+    *,
+    srs: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Circuit:
+    """Build a model's circuit, keys and verifier; write them to ``directory``.
+
+    Parameters
+    ----------
+    model
+        The model (an MLP or logistic regression) with its final weights.
+    calibration
+        ``(n, features)`` sample inputs: EZKL picks fixed-point scales and lookup ranges
+        that hold for them.
+    directory
+        Where the files go (created; an existing circuit there is replaced atomically:
+        everything is built in a temporary sibling and renamed in one step).
+    srs
+        A ceremony SRS file with at least ``logrows`` rows; ``None`` generates one locally
+        (development only, see the module's trust assumption).
+    log
+        Called with a line per step and its duration.
+
+    Returns
+    -------
+    Circuit
+        The circuit record.
+
+    Raises
+    ------
+    VerificationError
+        If a step fails (the message names it) or the SRS is too small.
+    ZkToolchainError
+        If EZKL is not installed.
+    """
+    ezkl = _ezkl()
+    say = log or (lambda _line: None)
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    samples = np.asarray(calibration, dtype=np.float32).reshape(len(calibration), -1)
+    features, classes = model.sizes[0], model.sizes[-1]
+    if samples.shape[1] != features or len(samples) == 0:
+        raise VerificationError(
+            f"calibration inputs must be (n, {features}) with n >= 1, got {samples.shape}"
+        )
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+
+        def step(what: str, call: Callable[..., Any], *args: Any) -> Any:
+            started = time.perf_counter()
+            result = _run(call, *args, what=what)
+            if result is False:
+                raise VerificationError(f"EZKL {what} reported failure")
+            say(f"{what}: {time.perf_counter() - started:.1f} s")
+            return result
+
+        model.export_onnx(work / "model.onnx", OPSET, output="logits", batch=1)
+        args = ezkl.PyRunArgs()
+        args.input_visibility = "hashed"
+        args.param_visibility = "hashed"
+        args.output_visibility = "public"
+        path = {name: str(work / name) for name in (*_FILES, "calibration.json", "w.json")}
+        step("gen_settings", ezkl.gen_settings, path["model.onnx"], path["settings.json"], args)
+        (work / "calibration.json").write_text(
+            json.dumps({"input_data": [[float(v) for v in row] for row in samples]})
+        )
+        step(
+            "calibrate_settings",
+            ezkl.calibrate_settings,
+            path["calibration.json"],
+            path["model.onnx"],
+            path["settings.json"],
+            "resources",
+        )
+        settings = json.loads((work / "settings.json").read_text())
+        logrows = int(settings["run_args"]["logrows"])
+        step(
+            "compile_circuit",
+            ezkl.compile_circuit,
+            path["model.onnx"],
+            path["model.compiled"],
+            path["settings.json"],
+        )
+        local = srs is None
+        if srs is None:
+            step("gen_srs (local, development only)", ezkl.gen_srs, path["kzg.srs"], logrows)
+        else:
+            shutil.copyfile(srs, work / "kzg.srs")
+        step(
+            "setup",
+            ezkl.setup,
+            path["model.compiled"],
+            path["vk.key"],
+            path["pk.key"],
+            path["kzg.srs"],
+        )
+        _write_input(work / "w.json", samples[0], features)
+        witness = step(
+            "gen_witness",
+            ezkl.gen_witness,
+            path["w.json"],
+            path["model.compiled"],
+            str(work / "witness.json"),
+        )
+        commitment = _felt(witness["processed_params"]["poseidon_hash"][0])
+        try:
+            step(
+                "create_evm_verifier",
+                ezkl.create_evm_verifier,
+                path["vk.key"],
+                path["settings.json"],
+                path["Verifier.sol"],
+                str(work / "Verifier.abi"),
+                path["kzg.srs"],
+            )
+        except VerificationError as exc:
+            # EZKL renders Verifier.sol, then compiles it with a solc it downloads through
+            # svm, which fails offline; the rendered source is what we need.
+            if not _verifier_rendered(work / "Verifier.sol") or "svm" not in str(exc):
+                raise
+            say("create_evm_verifier: rendered (EZKL's solc download skipped; solc-js compiles)")
+        for scratch in ("calibration.json", "w.json", "witness.json", "Verifier.abi"):
+            (work / scratch).unlink(missing_ok=True)
+        srs_sha = hashlib.sha256((work / "kzg.srs").read_bytes()).hexdigest()
+        circuit = Circuit(work, features, classes, logrows, commitment, srs_sha, local)
+        atomic_write_bytes(work / "circuit.json", json.dumps(circuit.to_json(), indent=1).encode())
+        if target.exists():
+            retired = target.with_name(f".{target.name}.old-{time.time_ns()}")
+            target.rename(retired)
+            work.rename(target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            work.rename(target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Circuit.load(target)
+
+
+def _verifier_rendered(path: Path) -> bool:
+    return path.is_file() and f"contract {_VERIFIER_CONTRACT}" in path.read_text()
+
+
+def input_hash(circuit: Circuit, x: NDArray[np.generic]) -> int:
+    """Return the circuit's Poseidon hash of ``x`` (what a proof for ``x`` must carry).
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+    x
+        One input.
+
+    Returns
+    -------
+    int
+        The first public instance of any proof over ``x``.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="zk-witness-"))
+    try:
+        return _witness(circuit, x, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _witness(circuit: Circuit, x: NDArray[np.generic], scratch: Path) -> int:
+    """Write ``scratch/witness.json`` for ``x``; return the input's hash."""
+    _write_input(scratch / "input.json", x, circuit.features)
+    witness = _run(
+        _ezkl().gen_witness,
+        str(scratch / "input.json"),
+        str(circuit.path("model.compiled")),
+        str(scratch / "witness.json"),
+        what="gen_witness",
+    )
+    return _felt(witness["processed_inputs"]["poseidon_hash"][0])
+
+
+def prove(circuit: Circuit, x: NDArray[np.generic]) -> Proof:
+    """Prove one inference of the circuit's model on ``x``.
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+    x
+        One input of ``circuit.features`` numbers.
+
+    Returns
+    -------
+    Proof
+        The proof with its instances (input hash, weight commitment, logits).
+
+    Raises
+    ------
+    VerificationError
+        If the input has the wrong size or EZKL fails.
+    """
+    ezkl = _ezkl()
+    scratch = Path(tempfile.mkdtemp(prefix="zk-prove-"))
+    try:
+        _witness(circuit, x, scratch)
+        proof_path = scratch / "proof.json"
+        _run(
+            ezkl.prove,
+            str(scratch / "witness.json"),
+            str(circuit.path("model.compiled")),
+            str(circuit.path("pk.key")),
+            str(proof_path),
+            str(circuit.path("kzg.srs")),
+            what="prove",
+        )
+        data = json.loads(proof_path.read_text())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    settings = json.loads(circuit.path("settings.json").read_text())
+    return Proof(
+        proof=bytes.fromhex(data["hex_proof"].removeprefix("0x")),
+        instances=tuple(_felt(v) for v in data["instances"][0]),
+        output_scale=int(settings["model_output_scales"][0]),
+    )
+
+
+def verify_proof(circuit: Circuit, proof: Proof, x: NDArray[np.generic] | None = None) -> None:
+    """Check a proof off chain: bound to this circuit's weights (and ``x``), and valid.
+
+    Parameters
+    ----------
+    circuit
+        The circuit of the model version the answer claims.
+    proof
+        The proof.
+    x
+        The request's input; when given, the proof must be over it.
+
+    Raises
+    ------
+    InvalidProofError
+        If the proof commits to other weights or another input, or does not verify.
+    """
+    if proof.weight_commitment != circuit.weight_commitment:
+        raise InvalidProofError(
+            f"the proof is for weights {proof.weight_commitment:#x}, not this model version's "
+            f"{circuit.weight_commitment:#x}"
+        )
+    if len(proof.instances) != 2 + circuit.classes:
+        raise InvalidProofError(
+            f"the proof has {len(proof.instances)} instances; this circuit's have "
+            f"{2 + circuit.classes}"
+        )
+    if x is not None:
+        expected = input_hash(circuit, x)
+        if proof.input_hash != expected:
+            raise InvalidProofError(
+                f"the proof is over input {proof.input_hash:#x}, not this request's {expected:#x}"
+            )
+    ezkl = _ezkl()
+    scratch = Path(tempfile.mkdtemp(prefix="zk-verify-"))
+    try:
+        path = scratch / "proof.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "protocol": None,
+                    "instances": [[v.to_bytes(32, "little").hex() for v in proof.instances]],
+                    "proof": list(proof.proof),
+                    "hex_proof": "0x" + proof.proof.hex(),
+                    "split": None,
+                    "pretty_public_inputs": None,
+                    "timestamp": None,
+                    "version": None,
+                }
+            )
+        )
+        try:
+            valid = _run(
+                ezkl.verify,
+                str(path),
+                str(circuit.path("settings.json")),
+                str(circuit.path("vk.key")),
+                str(circuit.path("kzg.srs")),
+                what="verify",
+            )
+        except VerificationError as exc:
+            raise InvalidProofError(f"the proof does not verify: {exc}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if valid is not True:
+        raise InvalidProofError("the proof does not verify against this circuit's key")
+
+
+def compile_verifier(circuit: Circuit) -> Any:
+    """Compile the circuit's Solidity verifier with the pinned solc-js.
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+
+    Returns
+    -------
+    ledgerlearn.ledger.CompiledContract
+        ABI and bytecode of ``Halo2Verifier`` (``verifyProof(bytes, uint256[])``).
+    """
+    from ledgerlearn.ledger import compile_solidity
+
+    return compile_solidity(
+        circuit.path("Verifier.sol").read_text(), _VERIFIER_CONTRACT, filename="Verifier.sol"
+    )
+
+
+def deploy_verifier(chain: Any, circuit: Circuit, sender: Any) -> str:
+    """Compile and deploy the circuit's verifier; return its address.
+
+    Parameters
+    ----------
+    chain
+        A :class:`ledgerlearn.ledger.Chain`.
+    circuit
+        The circuit.
+    sender
+        The deploying key.
+
+    Returns
+    -------
+    str
+        The verifier's checksummed address.
+    """
+    compiled = compile_verifier(circuit)
+    receipt = chain.sender(sender).send(
+        {"data": "0x" + compiled.bytecode.hex()}, context="deploy Halo2Verifier"
+    )
+    address = receipt["contractAddress"]
+    if address is None or not chain.code_at(address):
+        raise VerificationError(
+            "the verifier deployment created no code (is it over the 24 KiB EIP-170 limit?)"
+        )
+    return str(address)
+
+
+VERIFY_PROOF_SELECTOR = bytes.fromhex("1e8e1e13")
+"""``verifyProof(bytes,uint256[])``, the entry point of EZKL's Halo2 verifier."""
+
+
+def verify_calldata(proof: Proof, *, weight_commitment: int, input_digest: int) -> bytes:
+    """Return the verifier call for ``proof`` with the *claimed* commitment and input hash.
+
+    The instances sent are the claim's, not the proof's: a proof made for other weights or
+    another input then fails inside the pairing check, on chain.
+
+    Parameters
+    ----------
+    proof
+        The proof (its logits are the answer being claimed).
+    weight_commitment
+        The registered weight commitment of the model version.
+    input_digest
+        The circuit's hash of the request's input.
+
+    Returns
+    -------
+    bytes
+        ABI-encoded ``verifyProof(proof, instances)``.
+    """
+    from eth_abi import encode
+
+    instances = [input_digest, weight_commitment, *proof.instances[2:]]
+    return VERIFY_PROOF_SELECTOR + encode(["bytes", "uint256[]"], [proof.proof, instances])
+
+
+def verify_on_chain(
+    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int, input_digest: int
+) -> bool:
+    """Ask the deployed verifier whether ``proof`` holds for the claimed model and input.
+
+    Parameters
+    ----------
+    chain
+        A :class:`ledgerlearn.ledger.Chain`.
+    verifier
+        The verifier's address.
+    proof
+        The proof.
+    weight_commitment
+        The registered weight commitment.
+    input_digest
+        The circuit's hash of the request's input.
+
+    Returns
+    -------
+    bool
+        True only when the contract returns true; a revert (the verifier reverts on a
+        malformed or false proof) is False.
+    """
+    from eth_tester.exceptions import TransactionFailed
+    from web3.exceptions import ContractLogicError
+
+    data = verify_calldata(proof, weight_commitment=weight_commitment, input_digest=input_digest)
+    try:
+        raw = bytes(chain.w3.eth.call({"to": verifier, "data": data}))
+    except (ContractLogicError, TransactionFailed):  # EZKL's verifier reverts on a false proof
+        return False
+    return len(raw) == 32 and int.from_bytes(raw, "big") == 1

@@ -1,0 +1,135 @@
+"""zk proofs of inference: a real EZKL circuit, proofs checked off chain and on chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ezkl")
+
+from ledgerlearn.exceptions import ArtifactError, InvalidProofError, VerificationError
+from ledgerlearn.learning.datasets import load_dataset
+from ledgerlearn.learning.models import LogisticRegression, TrainConfig
+from ledgerlearn.ledger import Chain, compile_solidity
+from ledgerlearn.verification import zk
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def digits():  # type: ignore[no-untyped-def]
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def model(digits) -> LogisticRegression:  # type: ignore[no-untyped-def]
+    model = LogisticRegression(64, 10, seed=0)
+    model.fit(digits.x_train, digits.y_train, TrainConfig(epochs=2, learning_rate=0.1))
+    return model
+
+
+@pytest.fixture(scope="module")
+def circuit(
+    model: LogisticRegression, digits, tmp_path_factory: pytest.TempPathFactory
+) -> zk.Circuit:  # type: ignore[no-untyped-def]
+    directory = tmp_path_factory.mktemp("zk") / "circuit"
+    return zk.setup_circuit(model, digits.x_train[:16], directory)
+
+
+@pytest.fixture(scope="module")
+def proof(circuit: zk.Circuit, digits) -> zk.Proof:  # type: ignore[no-untyped-def]
+    return zk.prove(circuit, digits.x_test[0])
+
+
+@pytest.fixture(scope="module")
+def verifier(circuit: zk.Circuit) -> Iterator[tuple[Chain, str]]:
+    with Chain() as chain:
+        yield chain, zk.deploy_verifier(chain, circuit, chain.accounts[0])
+
+
+def test_circuit_record_and_files(circuit: zk.Circuit) -> None:
+    again = zk.Circuit.load(circuit.directory)
+    assert again.weight_commitment == circuit.weight_commitment and again.local_srs
+    assert not (circuit.directory / "witness.json").exists()  # scratch files are gone
+    circuit.path("vk.key").rename(circuit.directory / "vk.moved")
+    try:
+        with pytest.raises(VerificationError, match=r"lacks vk\.key"):
+            zk.Circuit.load(circuit.directory)
+    finally:
+        (circuit.directory / "vk.moved").rename(circuit.path("vk.key"))
+
+
+def test_proof_binds_weights_input_and_answer(  # type: ignore[no-untyped-def]
+    circuit: zk.Circuit, proof: zk.Proof, model: LogisticRegression, digits
+) -> None:
+    x = digits.x_test[0]
+    assert proof.weight_commitment == circuit.weight_commitment
+    assert proof.input_hash == zk.input_hash(circuit, x)
+    assert proof.label == int(np.argmax(model.predict_proba(x[None])[0]))
+    zk.verify_proof(circuit, proof, x)
+    assert zk.Proof.from_json(proof.to_json()) == proof
+
+
+def test_proof_for_another_input_or_model_is_refused(
+    circuit: zk.Circuit, proof: zk.Proof, digits
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidProofError, match="not this request's"):
+        zk.verify_proof(circuit, proof, digits.x_test[1])
+    other = zk.Proof(proof.proof, (proof.instances[0], 12345, *proof.instances[2:]), 0)
+    with pytest.raises(InvalidProofError, match="not this model version's"):
+        zk.verify_proof(circuit, other)
+
+
+def test_tampered_proof_fails_off_chain(circuit: zk.Circuit, proof: zk.Proof) -> None:
+    tampered = bytearray(proof.proof)
+    tampered[200] ^= 0x01
+    with pytest.raises(InvalidProofError):
+        zk.verify_proof(circuit, zk.Proof(bytes(tampered), proof.instances, proof.output_scale))
+    forged = (*proof.instances[:2], (proof.instances[2] + 1) % zk.BN254_ORDER, *proof.instances[3:])
+    with pytest.raises(InvalidProofError):
+        zk.verify_proof(circuit, zk.Proof(proof.proof, forged, proof.output_scale))
+
+
+def test_verifier_contract_accepts_only_the_claimed_model_and_input(
+    circuit: zk.Circuit,
+    proof: zk.Proof,
+    verifier: tuple[Chain, str],
+    digits,  # type: ignore[no-untyped-def]
+) -> None:
+    chain, address = verifier
+    claim = {
+        "weight_commitment": circuit.weight_commitment,
+        "input_digest": zk.input_hash(circuit, digits.x_test[0]),
+    }
+    assert zk.verify_on_chain(chain, address, proof, **claim)
+    other_input = {**claim, "input_digest": zk.input_hash(circuit, digits.x_test[1])}
+    assert not zk.verify_on_chain(chain, address, proof, **other_input)
+    other_model = {**claim, "weight_commitment": circuit.weight_commitment ^ 1}
+    assert not zk.verify_on_chain(chain, address, proof, **other_model)
+    tampered = bytearray(proof.proof)
+    tampered[200] ^= 0x01
+    bad = zk.Proof(bytes(tampered), proof.instances, proof.output_scale)
+    assert not zk.verify_on_chain(chain, address, bad, **claim)
+    lie = (*proof.instances[:2], (proof.instances[2] + 1) % zk.BN254_ORDER, *proof.instances[3:])
+    assert not zk.verify_on_chain(chain, address, zk.Proof(proof.proof, lie, 0), **claim)
+
+
+def test_malformed_proof_objects_and_sources_are_named() -> None:
+    with pytest.raises(InvalidProofError, match="expected proof, instances"):
+        zk.Proof.from_json({"proof": "0x00"})
+    with pytest.raises(InvalidProofError, match="BN254"):
+        zk.Proof.from_json({"proof": "0x00", "instances": ["0x1"], "outputScale": 0})
+    with pytest.raises(ArtifactError, match="does not compile"):
+        compile_solidity("contract Broken { function f( }", "Broken")
+    with pytest.raises(ArtifactError, match="defines no contract 'Other'"):
+        compile_solidity("pragma solidity ^0.8.0; contract Fine {}", "Other")
+
+
+def test_bad_calibration_is_refused(tmp_path: Path) -> None:
+    model = LogisticRegression(64, 10, seed=0)
+    with pytest.raises(VerificationError, match=r"calibration inputs must be \(n, 64\)"):
+        zk.setup_circuit(model, np.zeros((3, 5), np.float32), tmp_path / "c")
+    assert not any(tmp_path.iterdir())  # nothing half-built left behind
