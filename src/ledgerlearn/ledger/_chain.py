@@ -25,12 +25,13 @@ from typing import Any
 
 from eth_abi.exceptions import DecodingError
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_typing import HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.types import BlockIdentifier, FilterParams, LogReceipt, RPCEndpoint, TxParams
+from web3.types import BlockIdentifier, FilterParams, LogReceipt, RPCEndpoint, TxParams, TxReceipt
 
 from ledgerlearn.config import ChainSettings
 from ledgerlearn.exceptions import (
@@ -457,11 +458,7 @@ class Chain:
         artifact = get_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
-        receipt = self.sender(sender).send({"data": data}, context=f"deploy {name}")
-        created = receipt["contractAddress"]
-        if created is None:
-            raise TransactionFailedError(f"deploy {name}: the receipt names no contract address")
-        address: Address = to_checksum_address(created)
+        address, receipt = self.deploy_code(bytes.fromhex(data[2:]), sender=sender, name=name)
         record = ContractRecord(
             address=address,
             block=int(receipt["blockNumber"]),
@@ -470,6 +467,48 @@ class Chain:
             code_hash="0x" + keccak(self.code_at(address)).hex(),
         )
         return self.contract(name, address), record
+
+    def deploy_code(
+        self, creation_code: bytes, *, sender: Secp256k1Key, name: str
+    ) -> tuple[Address, TxReceipt]:
+        """Send a contract-creation transaction and return the new contract's address.
+
+        For packaged contracts use :meth:`deploy`; this is also for contracts compiled at
+        run time (EZKL's verifiers).
+
+        Parameters
+        ----------
+        creation_code
+            Creation bytecode with any constructor arguments appended.
+        sender
+            The deploying account.
+        name
+            The contract's name, for messages.
+
+        Returns
+        -------
+        tuple[Address, TxReceipt]
+            The checksummed address (it holds code) and the receipt.
+
+        Raises
+        ------
+        TransactionFailedError
+            If the receipt names no address, or no code was left there (a constructor that
+            returned nothing, or runtime code over EIP-170's 24,576-byte limit).
+        """
+        receipt = self.sender(sender).send(
+            {"data": HexStr("0x" + creation_code.hex())}, context=f"deploy {name}"
+        )
+        created = receipt["contractAddress"]
+        if created is None:
+            raise TransactionFailedError(f"deploy {name}: the receipt names no contract address")
+        address: Address = to_checksum_address(created)
+        if not self.code_at(address):
+            raise TransactionFailedError(
+                f"deploy {name}: no code at {address} (is its runtime code over EIP-170's "
+                "24,576 bytes?)"
+            )
+        return address, receipt
 
 
 def open_chain(

@@ -62,8 +62,7 @@ def compile_solidity(
     """
     root = project_root()
     node = shutil.which("node")
-    script = None if root is None else root / "scripts" / "solc-standard-json.mjs"
-    if node is None or root is None or script is None or not (root / "node_modules/solc").is_dir():
+    if node is None or root is None or not (root / "node_modules" / "solc").is_dir():
         raise ArtifactError(
             "compiling a generated contract needs Node and the pinned solc-js: run from the "
             "source checkout after `make setup` (npm ci)"
@@ -78,7 +77,7 @@ def compile_solidity(
         },
     }
     done = subprocess.run(
-        [node, str(script)],
+        [node, str(root / "scripts" / "solc-standard-json.mjs")],
         input=json.dumps(request).encode(),
         capture_output=True,
         cwd=root,

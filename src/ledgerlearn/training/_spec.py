@@ -99,6 +99,10 @@ class TaskSpec:
                 f"rule {self.rule!r}: committees need a stateless rule, one of "
                 f"{', '.join(STATELESS_RULES)} (optionally 'nnm+' before it)"
             )
+        try:
+            self.train_config(0)
+        except (TypeError, ValueError) as exc:
+            raise InvalidTaskSpecError(f"local training settings: {exc}") from exc
         if not isinstance(self.privacy, dict):
             raise InvalidTaskSpecError("privacy must be an object")
         try:

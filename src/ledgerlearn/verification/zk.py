@@ -48,10 +48,14 @@ __all__ = [
     "BN254_ORDER",
     "Circuit",
     "Proof",
+    "VERIFIER_ABI",
     "compile_verifier",
+    "deploy_verifier",
     "input_hash",
     "prove",
     "setup_circuit",
+    "verifier_call",
+    "verify_on_chain",
     "verify_proof",
 ]
 
@@ -599,30 +603,41 @@ def deploy_verifier(chain: Any, circuit: Circuit, sender: Any) -> str:
     str
         The verifier's checksummed address.
     """
-    compiled = compile_verifier(circuit)
-    receipt = chain.sender(sender).send(
-        {"data": "0x" + compiled.bytecode.hex()}, context="deploy Halo2Verifier"
+    address, _ = chain.deploy_code(
+        compile_verifier(circuit).bytecode, sender=sender, name=_VERIFIER_CONTRACT
     )
-    address = receipt["contractAddress"]
-    if address is None or not chain.code_at(address):
-        raise VerificationError(
-            "the verifier deployment created no code (is it over the 24 KiB EIP-170 limit?)"
-        )
     return str(address)
 
 
-VERIFY_PROOF_SELECTOR = bytes.fromhex("1e8e1e13")
-"""``verifyProof(bytes,uint256[])``, the entry point of EZKL's Halo2 verifier."""
+VERIFIER_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "verifyProof",
+        "stateMutability": "nonpayable",
+        "inputs": [
+            {"name": "proof", "type": "bytes"},
+            {"name": "instances", "type": "uint256[]"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
+]
+"""The entry point every EZKL Halo2 verifier has: ``verifyProof(bytes, uint256[])``."""
 
 
-def verify_calldata(proof: Proof, *, weight_commitment: int, input_digest: int) -> bytes:
-    """Return the verifier call for ``proof`` with the *claimed* commitment and input hash.
+def verifier_call(
+    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int, input_digest: int
+) -> Any:
+    """Return the bound ``verifyProof`` call for ``proof`` with the *claimed* instances.
 
     The instances sent are the claim's, not the proof's: a proof made for other weights or
     another input then fails inside the pairing check, on chain.
 
     Parameters
     ----------
+    chain
+        A :class:`ledgerlearn.ledger.Chain`.
+    verifier
+        The verifier's address.
     proof
         The proof (its logits are the answer being claimed).
     weight_commitment
@@ -632,13 +647,12 @@ def verify_calldata(proof: Proof, *, weight_commitment: int, input_digest: int) 
 
     Returns
     -------
-    bytes
-        ABI-encoded ``verifyProof(proof, instances)``.
+    web3.contract.contract.ContractFunction
+        For :meth:`ledgerlearn.ledger.Chain.call`, a gas estimate or a transaction.
     """
-    from eth_abi import encode
-
+    contract = chain.w3.eth.contract(address=verifier, abi=VERIFIER_ABI)
     instances = [input_digest, weight_commitment, *proof.instances[2:]]
-    return VERIFY_PROOF_SELECTOR + encode(["bytes", "uint256[]"], [proof.proof, instances])
+    return contract.functions.verifyProof(proof.proof, instances)
 
 
 def verify_on_chain(
@@ -662,15 +676,15 @@ def verify_on_chain(
     Returns
     -------
     bool
-        True only when the contract returns true; a revert (the verifier reverts on a
+        True only when the contract returns true; a revert (EZKL's verifier reverts on a
         malformed or false proof) is False.
     """
-    from eth_tester.exceptions import TransactionFailed
-    from web3.exceptions import ContractLogicError
+    from ledgerlearn.exceptions import TransactionError
 
-    data = verify_calldata(proof, weight_commitment=weight_commitment, input_digest=input_digest)
+    call = verifier_call(
+        chain, verifier, proof, weight_commitment=weight_commitment, input_digest=input_digest
+    )
     try:
-        raw = bytes(chain.w3.eth.call({"to": verifier, "data": data}))
-    except (ContractLogicError, TransactionFailed):  # EZKL's verifier reverts on a false proof
+        return bool(chain.call(call))
+    except TransactionError:
         return False
-    return len(raw) == 32 and int.from_bytes(raw, "big") == 1
