@@ -138,7 +138,7 @@ def test_spec_round_trips_and_refuses_stateful_or_unknown_rules() -> None:
         TaskSpec.from_bytes(b'{"schema": "other"}')
     with pytest.raises(InvalidTaskSpecError, match="not JSON"):
         TaskSpec.from_bytes(b"\xff")
-    with pytest.raises(InvalidTaskSpecError, match="local training settings: .*batch_size"):
+    with pytest.raises(InvalidTaskSpecError, match=r"local training settings: .*batch_size"):
         TaskSpec(architecture=SPEC.architecture, local={"batch_size": 0})
-    with pytest.raises(InvalidTaskSpecError, match="local training settings: .*epoch"):
+    with pytest.raises(InvalidTaskSpecError, match=r"local training settings: .*epoch"):
         TaskSpec(architecture=SPEC.architecture, local={"epoch": 1})  # a misspelt key
