@@ -9,6 +9,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ModelRegistry} from "../registry/ModelRegistry.sol";
+import {ResultAggregation} from "./ResultAggregation.sol";
 import {RandomnessBeacon} from "../randomness/RandomnessBeacon.sol";
 import {WeightedSelection} from "../randomness/WeightedSelection.sol";
 import {StakeVault} from "../staking/StakeVault.sol";
@@ -37,6 +38,12 @@ import {StakeVault} from "../staking/StakeVault.sol";
  * after the deadline; a version revoked in the registry cannot be served, requested or
  * answered.
  *
+ * A fulfilled request may later be overturned by the audit module ({AUDITOR_ROLE}, see
+ * {InferenceAudits}) when a quorum of independent auditors contradicts the result: the
+ * contract records which drawn providers agreed with the result (a bit per draw position),
+ * and {overturn} returns those signers, claws their share of the fee back from their unpaid
+ * fees, refunds it to the requester and marks the request overturned.
+ *
  * Trust: providers may be Byzantine; an honest quorum among the drawn providers is assumed,
  * and the draw comes from the beacon. Whoever submits the report (the gateway, or any
  * provider after a timeout) is not trusted: every signature, the draw and the aggregate are
@@ -48,6 +55,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     using SafeCast for int256;
 
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     bytes32 public constant ANSWER_TYPEHASH = keccak256(
         "Answer(uint256 requestId,bytes32 modelHash,bytes32 inputHash,bytes32 outputHash,int256 value)"
     );
@@ -64,7 +72,8 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         Selecting,
         Open,
         Fulfilled,
-        Refunded
+        Refunded,
+        Overturned
     }
 
     /// @dev What a requester asks; `version` 0 means "the version `channel` points at now".
@@ -82,7 +91,9 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         uint256 fee;
     }
 
-    /// @dev Laid out so that fulfilment reads six slots and writes two already non-zero ones.
+    /// @dev Laid out so that fulfilment reads six slots and writes three already non-zero
+    /// ones. `agreed` has bit `i` set when the `i`-th drawn provider signed an answer that
+    /// agreed with the result.
     struct Request {
         address requester;
         Status status;
@@ -95,6 +106,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         bytes32 inputHash;
         uint64 version;
         uint128 tolerance;
+        uint32 agreed;
         uint128 fee;
         int128 result;
         bytes32 selection;
@@ -155,6 +167,9 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     event FeesWithdrawn(address indexed provider, address indexed to, uint256 amount);
     event ReviewThresholdSet(bytes32 indexed modelId, bool enabled, int256 threshold);
     event MinProviderStakeSet(uint256 amount);
+    event RequestOverturned(
+        uint256 indexed requestId, int256 corrected, address[] signers, uint256 refunded, bytes32 evidence
+    );
 
     error OracleNotActor(address provider, address actor);
     error OracleVersionRevoked(bytes32 modelId, uint256 version);
@@ -426,11 +441,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         ModelRegistry.VersionStatus status = _registry.versionStatus(r.modelId, r.version);
         if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(r.modelId, r.version);
 
-        int256[] memory values = _checkAnswers(requestId, r, selected, answers);
-        int256 computed = r.mode == Mode.Median ? _lowerMedian(values) : _plurality(values);
+        (int256[] memory values, uint256[] memory positions) = _checkAnswers(requestId, r, selected, answers);
+        int256 computed = r.mode == Mode.Median ? ResultAggregation.lowerMedian(values) : ResultAggregation.plurality(values);
         if (computed != result) revert OracleResultMismatch(requestId, result, computed);
 
-        (uint256 agreeing, bytes32 outputHash) = _record(requestId, r, result, answers);
+        (uint256 agreeing, bytes32 outputHash) = _record(requestId, r, result, answers, positions);
         if (agreeing < r.quorum) revert OracleNoAgreement(requestId, agreeing, r.quorum);
         r.status = Status.Fulfilled;
         r.result = result.toInt128();
@@ -450,6 +465,40 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (r.status != Status.Selecting && r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
         if (block.number <= r.deadline) revert OracleDeadlineNotPassed(requestId, r.deadline);
         _refund(requestId, r, "expired");
+    }
+
+    // --- audits ------------------------------------------------------------------------
+
+    /**
+     * @dev Overturns fulfilled request `requestId`: records `corrected` as its result, claws
+     * each agreeing signer's share of the fee back from its unpaid fees and refunds what was
+     * clawed back to the requester. Returns the signers that agreed with the overturned
+     * result (to be slashed by the caller), the part of the fee that could not be clawed back
+     * (already withdrawn) and the requester.
+     *
+     * Requirements: the caller has `AUDITOR_ROLE`; the request is fulfilled; `selected` is
+     * its draw; `evidence` is not zero.
+     *
+     * Emits {RequestOverturned}.
+     */
+    function overturn(uint256 requestId, int256 corrected, address[] calldata selected, bytes32 evidence)
+        external
+        onlyRole(AUDITOR_ROLE)
+        nonReentrant
+        returns (address[] memory signers, uint256 shortfall, address requester)
+    {
+        Request storage r = _request(requestId);
+        if (r.status != Status.Fulfilled) revert OracleWrongStatus(requestId, r.status);
+        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
+        if (evidence == bytes32(0)) revert OracleInvalidRequest("evidence");
+        signers = _agreeingSigners(r.agreed, selected);
+        uint256 refunded = _clawBack(r.fee, signers);
+        requester = r.requester;
+        shortfall = r.fee - refunded;
+        r.status = Status.Overturned;
+        r.result = corrected.toInt128();
+        emit RequestOverturned(requestId, corrected, signers, refunded, evidence);
+        if (refunded > 0) _token.safeTransfer(requester, refunded);
     }
 
     // --- governance --------------------------------------------------------------------
@@ -513,8 +562,9 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         Request storage r,
         address[] calldata selected,
         Answer[] calldata answers
-    ) private view returns (int256[] memory values) {
+    ) private view returns (int256[] memory values, uint256[] memory positions) {
         values = new int256[](answers.length);
+        positions = new uint256[](answers.length);
         bytes32 modelHash = r.modelHash;
         bytes32 inputHash = r.inputHash;
         address previous = address(0);
@@ -522,7 +572,8 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
             Answer calldata answer = answers[i];
             if (answer.provider <= previous) revert OracleProvidersNotAscending(requestId, answer.provider);
             previous = answer.provider;
-            if (!_contains(selected, answer.provider)) revert OracleProviderNotSelected(requestId, answer.provider);
+            positions[i] = _indexOf(selected, answer.provider);
+            if (positions[i] == type(uint256).max) revert OracleProviderNotSelected(requestId, answer.provider);
             bytes32 digest = _hashTypedDataV4(
                 keccak256(abi.encode(ANSWER_TYPEHASH, requestId, modelHash, inputHash, answer.outputHash, answer.value))
             );
@@ -534,26 +585,33 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Records each answer's deviation; returns how many agree and the result's output hash.
-    function _record(uint256 requestId, Request storage r, int256 result, Answer[] calldata answers)
-        private
-        returns (uint256 agreeing, bytes32 outputHash)
-    {
+    /// @dev Records each answer's deviation and the draw positions of the agreeing signers
+    /// (`agreed`); returns how many agree and the result's output hash.
+    function _record(
+        uint256 requestId,
+        Request storage r,
+        int256 result,
+        Answer[] calldata answers,
+        uint256[] memory positions
+    ) private returns (uint256 agreeing, bytes32 outputHash) {
+        uint32 agreed = 0;
         uint256 tolerance = r.mode == Mode.Median ? r.tolerance : 0;
         for (uint256 i = 0; i < answers.length; ++i) {
             Answer calldata answer = answers[i];
-            uint256 deviation = _distance(answer.value, result);
-            bool agreed = deviation <= tolerance;
-            if (agreed) {
+            uint256 deviation = ResultAggregation.distance(answer.value, result);
+            bool ok = deviation <= tolerance;
+            if (ok) {
                 ++agreeing;
+                agreed |= uint32(1 << positions[i]);
                 if (outputHash == bytes32(0) && answer.value == result) outputHash = answer.outputHash;
             }
             ProviderStats storage stats = _stats[answer.provider];
             stats.answered += 1;
-            if (!agreed) stats.deviated += 1;
+            if (!ok) stats.deviated += 1;
             stats.lastRequest = uint64(requestId);
-            emit AnswerRecorded(requestId, answer.provider, answer.value, answer.outputHash, deviation, agreed);
+            emit AnswerRecorded(requestId, answer.provider, answer.value, answer.outputHash, deviation, ok);
         }
+        r.agreed = agreed;
     }
 
     /// @dev Splits the fee among the agreeing signers; the first takes the rounding remainder.
@@ -564,9 +622,42 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         uint256 remainder = fee - share * agreeing;
         uint256 tolerance = r.mode == Mode.Median ? r.tolerance : 0;
         for (uint256 i = 0; i < answers.length; ++i) {
-            if (_distance(answers[i].value, result) > tolerance) continue;
+            if (ResultAggregation.distance(answers[i].value, result) > tolerance) continue;
             _stats[answers[i].provider].fees += uint128(share + remainder);
             remainder = 0;
+        }
+    }
+
+    /// @dev The drawn providers whose bit is set in `agreed`, in draw order.
+    function _agreeingSigners(uint32 agreed, address[] calldata selected) private pure returns (address[] memory signers) {
+        uint256 count = 0;
+        for (uint256 i = 0; i < selected.length; ++i) {
+            if (agreed & uint32(1 << i) != 0) ++count;
+        }
+        signers = new address[](count);
+        uint256 k = 0;
+        for (uint256 i = 0; i < selected.length; ++i) {
+            if (agreed & uint32(1 << i) != 0) signers[k++] = selected[i];
+        }
+    }
+
+    /// @dev Takes back from the signers' unpaid fees what {_pay} credited them for a fee of
+    /// `fee` (the lowest address took the rounding remainder); returns the total taken.
+    function _clawBack(uint256 fee, address[] memory signers) private returns (uint256 refunded) {
+        uint256 count = signers.length;
+        if (fee == 0 || count == 0) return 0;
+        address first = signers[0];
+        for (uint256 i = 1; i < count; ++i) {
+            if (signers[i] < first) first = signers[i];
+        }
+        uint256 share = fee / count;
+        uint256 remainder = fee - share * count;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 owed = signers[i] == first ? share + remainder : share;
+            ProviderStats storage stats = _stats[signers[i]];
+            uint256 taken = owed < stats.fees ? owed : stats.fees;
+            stats.fees -= uint128(taken);
+            refunded += taken;
         }
     }
 
@@ -587,48 +678,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (fee > 0) _token.safeTransfer(r.requester, fee);
     }
 
-    function _contains(address[] calldata list, address item) private pure returns (bool) {
+    /// @dev The position of `item` in `list`, or `type(uint256).max` when absent.
+    function _indexOf(address[] calldata list, address item) private pure returns (uint256) {
         for (uint256 i = 0; i < list.length; ++i) {
-            if (list[i] == item) return true;
+            if (list[i] == item) return i;
         }
-        return false;
-    }
-
-    /// @dev |a - b|, exact for any two int256 (a signed difference could overflow).
-    function _distance(int256 a, int256 b) private pure returns (uint256) {
-        // unchecked: the true difference of two int256 lies in [0, 2^256 - 1], and two's
-        // complement subtraction modulo 2^256 yields exactly it.
-        unchecked {
-            return a >= b ? uint256(a) - uint256(b) : uint256(b) - uint256(a);
-        }
-    }
-
-    /// @dev The lower median: element `(n - 1) / 2` after an insertion sort (n <= 16).
-    function _lowerMedian(int256[] memory values) private pure returns (int256) {
-        for (uint256 i = 1; i < values.length; ++i) {
-            int256 v = values[i];
-            uint256 j = i;
-            while (j > 0 && values[j - 1] > v) {
-                values[j] = values[j - 1];
-                --j;
-            }
-            values[j] = v;
-        }
-        return values[(values.length - 1) / 2];
-    }
-
-    /// @dev The most frequent value; a tie goes to the smaller value.
-    function _plurality(int256[] memory values) private pure returns (int256 best) {
-        uint256 bestCount = 0;
-        for (uint256 i = 0; i < values.length; ++i) {
-            uint256 count = 0;
-            for (uint256 j = 0; j < values.length; ++j) {
-                if (values[j] == values[i]) ++count;
-            }
-            if (count > bestCount || (count == bestCount && values[i] < best)) {
-                best = values[i];
-                bestCount = count;
-            }
-        }
+        return type(uint256).max;
     }
 }

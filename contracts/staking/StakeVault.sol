@@ -14,7 +14,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
  * the vault, still slashable, until `unbondingBlocks` have passed, then it can be withdrawn.
  * Only protocol modules holding `SLASHER_ROLE` slash, always citing an evidence hash (for
  * example the commitments of the rounds a trainer was rejected in); slashing takes active
- * stake first, then unbonding stake, and sends the tokens to the treasury.
+ * stake first, then unbonding stake, and sends the tokens to the treasury ({slash}) or to
+ * the slashing module, which compensates the wronged party first ({slashTo}).
  *
  * Accounting identity, checked by a stateful property test:
  * `totalDeposited == totalActive + totalUnbonding + totalWithdrawn + totalSlashed`.
@@ -50,7 +51,7 @@ contract StakeVault is AccessControl, ReentrancyGuard {
     event UnbondingStarted(address indexed account, uint256 amount, uint64 releaseBlock);
     /// @dev `account` withdrew `amount` of released unbonding stake.
     event Withdrawn(address indexed account, uint256 amount);
-    /// @dev `slasher` took `amount` of `account`'s stake to the treasury, citing `evidence`.
+    /// @dev `slasher` took `amount` of `account`'s stake, citing `evidence`.
     event Slashed(address indexed account, address indexed slasher, bytes32 indexed evidence, uint256 amount);
 
     error StakeVaultZeroAmount();
@@ -58,6 +59,7 @@ contract StakeVault is AccessControl, ReentrancyGuard {
     error StakeVaultNothingToWithdraw(address account, uint64 nextReleaseBlock);
     error StakeVaultMissingEvidence();
     error StakeVaultInvalidTreasury();
+    error StakeVaultInvalidRecipient();
 
     /**
      * @dev `admin` grants `SLASHER_ROLE` to protocol modules; slashed tokens go to `treasury`.
@@ -177,6 +179,32 @@ contract StakeVault is AccessControl, ReentrancyGuard {
         nonReentrant
         returns (uint256 taken)
     {
+        taken = _slash(account, amount, evidence, _treasury);
+    }
+
+    /**
+     * @dev As {slash}, but sends the slashed tokens to `recipient` (the slashing module, which
+     * compensates the wronged party first and forwards the rest to the treasury).
+     *
+     * Requirements: the caller holds `SLASHER_ROLE`; `evidence` is not zero; `recipient` is
+     * not the zero address.
+     *
+     * Emits {Slashed}.
+     */
+    function slashTo(address account, uint256 amount, bytes32 evidence, address recipient)
+        external
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+        returns (uint256 taken)
+    {
+        if (recipient == address(0)) revert StakeVaultInvalidRecipient();
+        taken = _slash(account, amount, evidence, recipient);
+    }
+
+    function _slash(address account, uint256 amount, bytes32 evidence, address recipient)
+        private
+        returns (uint256 taken)
+    {
         if (evidence == bytes32(0)) revert StakeVaultMissingEvidence();
         if (amount == 0) revert StakeVaultZeroAmount();
         uint256 active = _active[account];
@@ -198,6 +226,6 @@ contract StakeVault is AccessControl, ReentrancyGuard {
         _slashedTotal[account] += taken;
         totalSlashed += taken;
         emit Slashed(account, msg.sender, evidence, taken);
-        if (taken > 0) _token.safeTransfer(_treasury, taken);
+        if (taken > 0) _token.safeTransfer(recipient, taken);
     }
 }

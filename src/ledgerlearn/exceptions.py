@@ -77,6 +77,7 @@ from typing import Any, ClassVar
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
+    "AuditError",
     "AuthenticationError",
     "EvidenceError",
     "InvalidInferenceInputError",
@@ -455,6 +456,10 @@ class ZkToolchainError(VerificationError):
     """EZKL or solc-js is missing or failed; the message names what to install or fix."""
 
     exit_code = ExitCode.ZK_TOOLCHAIN
+
+
+class AuditError(VerificationError):
+    """An audit step cannot be taken: wrong phase, not on the panel, or input mismatch."""
 
 
 class InvalidProofError(VerificationError, ValueError):

@@ -202,10 +202,9 @@ class Governance:
             "ProtocolTimelock": self.timelock,
             "ModelRegistry": self.registry,
         }
-        if "InferenceOracle" in deployment.contracts:
-            self._contracts["InferenceOracle"] = chain.contract(
-                "InferenceOracle", deployment.get_address("InferenceOracle")
-            )
+        for name in ("InferenceOracle", "InferenceAudits"):
+            if name in deployment.contracts:
+                self._contracts[name] = chain.contract(name, deployment.get_address(name))
         self._start_block = deployment.contracts["LedgerGovernor"].block
         # A proposal's actions never change once created; remember them by id.
         self._known: dict[int, _Proposal] = {}
@@ -483,6 +482,46 @@ class Governance:
             if threshold is not None
             else f"Stop threshold reviews of {model}"
         )
+        return self._propose(proposer, [call], text)
+
+    def propose_audit_rate(
+        self,
+        proposer: Secp256k1Key,
+        model: str,
+        rate_bps: int,
+        *,
+        description: str | None = None,
+    ) -> int:
+        """Propose the share of ``model``'s fulfilled requests that are audited.
+
+        Parameters
+        ----------
+        proposer
+            An account with at least the proposal threshold of votes.
+        model
+            The model's name.
+        rate_bps
+            Basis points of fulfilled requests sampled for audit (0 switches audits off,
+            10000 audits every opened request).
+        description
+            The proposal's text.
+
+        Returns
+        -------
+        int
+            The proposal id.
+
+        Raises
+        ------
+        GovernanceError
+            If ``rate_bps`` is outside 0 .. 10000.
+        """
+        if not 0 <= rate_bps <= 10_000:
+            raise GovernanceError(f"audit rate {rate_bps} is not in 0 .. 10000 basis points")
+        call = self._contract("InferenceAudits").functions.setAuditRate(
+            ModelRegistryClient.model_id(model), rate_bps
+        )
+        text = description or f"Audit {rate_bps / 100:g} % of {model}'s fulfilled requests"
         return self._propose(proposer, [call], text)
 
     # --- voting and execution --------------------------------------------------------------

@@ -28,6 +28,7 @@ from ledgerlearn.ledger._backends import (
 from ledgerlearn.ledger._chain import Chain, open_chain
 from ledgerlearn.ledger._deploy import (
     PROTOCOL_CONTRACTS,
+    AuditParameters,
     BeaconParameters,
     GovernanceParameters,
     OracleParameters,
@@ -54,6 +55,7 @@ __all__ = [
     "DEV_MNEMONIC",
     "PERMIT_TYPES",
     "PROTOCOL_CONTRACTS",
+    "AuditParameters",
     "Artifact",
     "BeaconParameters",
     "Chain",

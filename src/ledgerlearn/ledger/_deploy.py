@@ -8,9 +8,10 @@ Trust assumption: the deployer is trusted once, at deployment: it becomes the to
 and first holder. The model registry is governed from the first block: the timelock is its
 only admin and governance-role holder, the governor is the timelock's only proposer, and the
 deployer renounces its temporary timelock admin before :func:`deploy_protocol` returns.
-The stake vault's only slasher is the training coordinator; its admin and treasury is the
-timelock. The inference oracle's admin and governance role (review thresholds, least
-provider stake) is the timelock.
+The stake vault's slashers are the training coordinator and the audit module; its admin and
+treasury is the timelock. The inference oracle's admin and governance role (review
+thresholds, least provider stake) is the timelock, and its only auditor role holder (which
+may overturn a fulfilled request) is the audit module, whose governance is the timelock.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 
 __all__ = [
     "PROTOCOL_CONTRACTS",
+    "AuditParameters",
     "BeaconParameters",
     "GovernanceParameters",
     "OracleParameters",
@@ -43,6 +45,7 @@ PROTOCOL_CONTRACTS = (
     "StakeVault",
     "TrainingCoordinator",
     "InferenceOracle",
+    "InferenceAudits",
 )
 """Contracts of a deployment, in the order they are deployed."""
 
@@ -113,6 +116,45 @@ class OracleParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditParameters:
+    """Rules of inference audits (``InferenceAudits.Parameters``); governance may change them.
+
+    Attributes
+    ----------
+    auditors
+        Auditors drawn per sampled request (at most 9).
+    quorum
+        Verdicts that must agree to confirm or to overturn (``2 * quorum > auditors``).
+    verdict_blocks
+        Blocks the panel has to post verdicts.
+    open_window
+        Blocks after a request's deadline during which its audit lottery may be opened.
+    min_auditor_stake
+        Least stake (token units) an auditor needs to join and to be drawn.
+    slash_amount
+        Stake (token units) each signer of an overturned result loses.
+    """
+
+    auditors: int = 3
+    quorum: int = 2
+    verdict_blocks: int = 50
+    open_window: int = 1_000
+    min_auditor_stake: int = 100 * 10**18
+    slash_amount: int = 50 * 10**18
+
+    def to_tuple(self) -> tuple[int, int, int, int, int, int]:
+        """ABI tuple."""
+        return (
+            self.auditors,
+            self.quorum,
+            self.verdict_blocks,
+            self.open_window,
+            self.min_auditor_stake,
+            self.slash_amount,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class GovernanceParameters:
     """Rules of token governance (OpenZeppelin Governor + TimelockController).
 
@@ -152,6 +194,7 @@ def deploy_protocol(
     governance: GovernanceParameters | None = None,
     staking: StakingParameters | None = None,
     oracle: OracleParameters | None = None,
+    audits: AuditParameters | None = None,
 ) -> DeploymentManifest:
     """Deploy the protocol's contracts and return their manifest.
 
@@ -171,6 +214,8 @@ def deploy_protocol(
         Unbonding delay of the stake vault.
     oracle
         Least provider stake of the inference oracle.
+    audits
+        Panel size, quorum, windows, auditor stake and slash amount of inference audits.
 
     Returns
     -------
@@ -183,6 +228,7 @@ def deploy_protocol(
     governance = governance or GovernanceParameters()
     staking = staking or StakingParameters()
     oracle = oracle or OracleParameters()
+    audits = audits or AuditParameters()
     guardian = deployer.address if governance.guardian is None else governance.guardian
     guardian = guardian or _ZERO_ADDRESS
     records: dict[str, ContractRecord] = {}
@@ -245,19 +291,39 @@ def deploy_protocol(
         token_contract.address,
         sender=deployer,
     )
-    _, records["InferenceOracle"] = chain.deploy(
+    # The deployer administers the oracle until the audit module holds its auditor role.
+    oracle_contract, records["InferenceOracle"] = chain.deploy(
         "InferenceOracle",
         registry.address,
         beacon_contract.address,
         vault.address,
         token_contract.address,
-        timelock.address,
+        deployer.address,
         oracle.min_provider_stake,
         sender=deployer,
     )
+    audits_contract, records["InferenceAudits"] = chain.deploy(
+        "InferenceAudits",
+        oracle_contract.address,
+        registry.address,
+        beacon_contract.address,
+        vault.address,
+        token_contract.address,
+        timelock.address,
+        audits.to_tuple(),
+        sender=deployer,
+    )
     send = chain.sender(deployer).transact
+    governance_role = keccak(text="GOVERNANCE_ROLE")
+    oracle_roles = oracle_contract.functions
+    send(oracle_roles.grantRole(keccak(text="AUDITOR_ROLE"), audits_contract.address))
+    send(oracle_roles.grantRole(governance_role, timelock.address))
+    send(oracle_roles.grantRole(_DEFAULT_ADMIN_ROLE, timelock.address))
+    send(oracle_roles.renounceRole(governance_role, deployer.address))
+    send(oracle_roles.renounceRole(_DEFAULT_ADMIN_ROLE, deployer.address))
     # The vault's slashers are protocol modules; its admin (who adds modules) is the timelock.
     send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), coordinator.address))
+    send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), audits_contract.address))
     send(vault.functions.grantRole(_DEFAULT_ADMIN_ROLE, timelock.address))
     send(vault.functions.renounceRole(_DEFAULT_ADMIN_ROLE, deployer.address))
     roles = timelock.functions

@@ -59,6 +59,7 @@ from ledgerlearn.oracle._provider import (
     LoadedModel,
     Provider,
     ProviderAnswer,
+    compute_answer,
     load_model,
     parse_input,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Provider",
     "ProviderNode",
     "ProviderAnswer",
+    "compute_answer",
     "load_model",
     "parse_input",
     "provider_app",

@@ -41,7 +41,7 @@ __all__ = [
     "selection_hash",
 ]
 
-STATUSES = ("none", "selecting", "open", "fulfilled", "refunded")
+STATUSES = ("none", "selecting", "open", "fulfilled", "refunded", "overturned")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,11 @@ class RequestSpec:
 
 @dataclass(frozen=True, slots=True)
 class RequestView:
-    """A request as the contract holds it."""
+    """A request as the contract holds it.
+
+    ``agreed`` has bit ``i`` set when the ``i``-th drawn provider signed an answer that agreed
+    with the result (see :meth:`agreeing_signers`).
+    """
 
     request_id: int
     requester: str
@@ -96,9 +100,14 @@ class RequestView:
     input_hash: bytes
     version: int
     tolerance: int
+    agreed: int
     fee: int
     result: int
     selection: bytes
+
+    def agreeing_signers(self, selected: Sequence[str]) -> list[str]:
+        """Return the drawn providers (``selected``, in draw order) that agreed."""
+        return [p for i, p in enumerate(selected) if self.agreed >> i & 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,9 +332,10 @@ class OracleClient:
             input_hash=bytes(raw[8]),
             version=int(raw[9]),
             tolerance=int(raw[10]),
-            fee=int(raw[11]),
-            result=int(raw[12]),
-            selection=bytes(raw[13]),
+            agreed=int(raw[11]),
+            fee=int(raw[12]),
+            result=int(raw[13]),
+            selection=bytes(raw[14]),
         )
 
     def fulfil(self, key: Secp256k1Key, report: Report) -> TxReceipt:

@@ -42,6 +42,7 @@ __all__ = [
     "LoadedModel",
     "Provider",
     "ProviderAnswer",
+    "compute_answer",
     "load_model",
     "parse_input",
 ]
@@ -187,6 +188,24 @@ class ProviderAnswer:
     def to_json(self) -> dict[str, Any]:
         """JSON form: the signed answer and the output document."""
         return {"answer": self.answer.to_json(), "output": json.loads(self.output)}
+
+
+def compute_answer(model: LoadedModel, raw: bytes, mode: Mode) -> tuple[int, bytes]:
+    """Run ``model`` on the request input ``raw``; return the value and output document.
+
+    This is what an honest provider signs and what an auditor re-computes: the value the
+    oracle aggregates (see :func:`_value`) and the canonical JSON output whose sha256 is
+    the answer's output hash.
+
+    Raises
+    ------
+    InvalidInferenceInputError
+        The input is malformed or does not fit the model.
+    OracleError
+        The model produced a non-finite probability.
+    """
+    probabilities = model.run(parse_input(raw, model))
+    return _value(mode, probabilities), _output_document(model, probabilities)
 
 
 def _output_document(model: LoadedModel, probabilities: NDArray[np.float32]) -> bytes:

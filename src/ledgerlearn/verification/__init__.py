@@ -1,8 +1,16 @@
-"""Verification of work: zk proofs of inference (EZKL).
+"""Verification of work: audits of inference answers and zk proofs of inference (EZKL).
 
-Trust assumption: see each module; a proof is only as sound as the SRS its keys came from.
+Trust assumption: see each module; an audit is only as sound as its panel's honest quorum,
+and a proof only as sound as the SRS its keys came from.
 """
 
+from ledgerlearn.verification.audits import (
+    AUDIT_STATUSES,
+    AuditClient,
+    Auditor,
+    AuditOutcome,
+    AuditView,
+)
 from ledgerlearn.verification.zk import (
     BN254_ORDER,
     VERIFIER_ABI,
@@ -19,6 +27,11 @@ from ledgerlearn.verification.zk import (
 )
 
 __all__ = [
+    "AUDIT_STATUSES",
+    "AuditClient",
+    "AuditOutcome",
+    "AuditView",
+    "Auditor",
     "BN254_ORDER",
     "VERIFIER_ABI",
     "Circuit",
