@@ -14,6 +14,11 @@ import {RandomnessBeacon} from "../randomness/RandomnessBeacon.sol";
 import {WeightedSelection} from "../randomness/WeightedSelection.sol";
 import {StakeVault} from "../staking/StakeVault.sol";
 
+/// @dev The verifier EZKL renders for a circuit (Halo2, KZG on BN254).
+interface IHalo2Verifier {
+    function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool);
+}
+
 /**
  * @title InferenceOracle
  * @dev Inference answered by several independent providers and settled by one report.
@@ -44,6 +49,13 @@ import {StakeVault} from "../staking/StakeVault.sol";
  * and {overturn} returns those signers, claws their share of the fee back from their unpaid
  * fees, refunds it to the requester and marks the request overturned.
  *
+ * A request in `Proven` mode is settled by one drawn provider's zk proof instead of a quorum
+ * ({fulfilWithProof}): the version must have a circuit bound in the registry, the request
+ * carries the circuit's Poseidon hash of its input (`zkInputHash`, which anyone can recompute
+ * from the input at its CID), and the proof must verify on the bound verifier with public
+ * instances `[zkInputHash, the version's weight commitment, logits...]`. The result is the
+ * label with the largest proven logit; the prover is paid the fee.
+ *
  * Trust: providers may be Byzantine; an honest quorum among the drawn providers is assumed,
  * and the draw comes from the beacon. Whoever submits the report (the gateway, or any
  * provider after a timeout) is not trusted: every signature, the draw and the aggregate are
@@ -61,10 +73,14 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     );
     uint256 public constant MAX_REDUNDANCY = 16;
     uint256 public constant MAX_DEADLINE_BLOCKS = 100_000;
+    /// @dev The scalar field of BN254: every zk public instance is below it.
+    uint256 public constant BN254_ORDER =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     enum Mode {
         Median,
-        Majority
+        Majority,
+        Proven
     }
 
     enum Status {
@@ -89,6 +105,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         uint256 tolerance;
         uint64 deadlineBlocks;
         uint256 fee;
+        uint256 zkInputHash;
     }
 
     /// @dev Laid out so that fulfilment reads six slots and writes three already non-zero
@@ -146,6 +163,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         private _serverIndex;
     mapping(address provider => ProviderStats) private _stats;
     mapping(bytes32 modelId => ReviewThreshold) private _reviews;
+    mapping(uint256 requestId => uint256 zkInputHash) private _zkInputs;
 
     event ProviderServing(address indexed provider, bytes32 indexed modelId, uint256 version, bool serving);
     event InferenceRequested(
@@ -167,6 +185,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     event FeesWithdrawn(address indexed provider, address indexed to, uint256 amount);
     event ReviewThresholdSet(bytes32 indexed modelId, bool enabled, int256 threshold);
     event MinProviderStakeSet(uint256 amount);
+    event ProofAccepted(uint256 indexed requestId, address indexed provider, address verifier, int256 label);
     event RequestOverturned(
         uint256 indexed requestId, int256 corrected, address[] signers, uint256 refunded, bytes32 evidence
     );
@@ -191,6 +210,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     error OracleResultMismatch(uint256 requestId, int256 reported, int256 computed);
     error OracleNoAgreement(uint256 requestId, uint256 agreeing, uint256 quorum);
     error OracleNothingToWithdraw(address provider);
+    error OracleNoCircuit(bytes32 modelId, uint256 version);
+    error OracleProofRequired(uint256 requestId);
+    error OracleNotProven(uint256 requestId);
+    error OracleInstanceMismatch(uint256 requestId, uint256 index);
+    error OracleInvalidProof(uint256 requestId);
 
     constructor(
         ModelRegistry registry,
@@ -229,6 +253,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     /// @dev The commitment to a draw: keccak256 of the drawn addresses, each padded to 32 bytes.
     function selectionOf(address[] calldata providers) public pure returns (bytes32) {
         return keccak256(abi.encodePacked(providers));
+    }
+
+    /// @dev The circuit's Poseidon hash of the input of a `Proven` request (0 for others).
+    function zkInputHashOf(uint256 requestId) external view returns (uint256) {
+        return _zkInputs[requestId];
     }
 
     /// @dev The providers that declared they serve `version` of model `modelId`.
@@ -346,8 +375,12 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         _checkInput(input);
         uint256 serving = _servers[input.modelId][version].length;
         if (serving < input.quorum) revert OracleTooFewProviders(input.modelId, version, serving, input.quorum);
+        if (input.mode == Mode.Proven && _registry.circuitOf(input.modelId, version).verifier == address(0)) {
+            revert OracleNoCircuit(input.modelId, version);
+        }
 
         requestId = _requestCount++;
+        if (input.mode == Mode.Proven) _zkInputs[requestId] = input.zkInputHash;
         Request storage r = _requests[requestId];
         r.requester = msg.sender;
         r.status = Status.Selecting;
@@ -436,6 +469,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         Request storage r = _request(requestId);
         if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
         if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
+        if (r.mode == Mode.Proven) revert OracleProofRequired(requestId);
         if (answers.length < r.quorum) revert OracleTooFewAnswers(requestId, answers.length, r.quorum);
         if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
         ModelRegistry.VersionStatus status = _registry.versionStatus(r.modelId, r.version);
@@ -452,6 +486,63 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         emit InferenceFulfilled(requestId, result, outputHash, agreeing, msg.sender);
         _pay(r, answers, result, agreeing);
         _maybeReview(requestId, r, result, answers.length - agreeing, answers.length);
+    }
+
+    /**
+     * @dev Settles `Proven` request `requestId` with drawn provider `provider`'s zk proof.
+     * `selected` repeats the draw. The proof's public instances must be the request's
+     * `zkInputHash`, the weight commitment bound to the version in the registry, then the
+     * logits (field elements; above half the order they are negative); the verifier bound to
+     * the version must accept it. The result is the index of the largest logit (the first on
+     * a tie); the whole fee goes to `provider`.
+     *
+     * Requirements: the caller acts for `provider`, which was drawn; the request is proven,
+     * open, before its deadline and its version not revoked; the instances match; the proof
+     * verifies.
+     *
+     * Emits {AnswerRecorded}, {InferenceFulfilled} and {ProofAccepted}.
+     */
+    function fulfilWithProof(
+        uint256 requestId,
+        address provider,
+        address[] calldata selected,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external nonReentrant {
+        _requireActor(provider);
+        Request storage r = _request(requestId);
+        if (r.mode != Mode.Proven) revert OracleNotProven(requestId);
+        if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
+        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
+        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
+        uint256 position = _indexOf(selected, provider);
+        if (position == type(uint256).max) revert OracleProviderNotSelected(requestId, provider);
+        if (_registry.versionStatus(r.modelId, r.version) == ModelRegistry.VersionStatus.Revoked) {
+            revert OracleVersionRevoked(r.modelId, r.version);
+        }
+        ModelRegistry.Circuit memory circuit = _registry.circuitOf(r.modelId, r.version);
+        if (instances.length < 3) revert OracleInstanceMismatch(requestId, instances.length);
+        if (instances[0] != _zkInputs[requestId]) revert OracleInstanceMismatch(requestId, 0);
+        if (instances[1] != circuit.weightCommitment) revert OracleInstanceMismatch(requestId, 1);
+        // EZKL's verifiers revert on a false proof rather than return false: both refuse.
+        try IHalo2Verifier(circuit.verifier).verifyProof(proof, instances) returns (bool valid) {
+            if (!valid) revert OracleInvalidProof(requestId);
+        } catch {
+            revert OracleInvalidProof(requestId);
+        }
+
+        int256 label = int256(_argmaxLogit(requestId, instances));
+        r.status = Status.Fulfilled;
+        r.result = label.toInt128();
+        r.agreed = uint32(1 << position);
+        bytes32 outputHash = keccak256(abi.encodePacked(instances));
+        ProviderStats storage stats = _stats[provider];
+        stats.answered += 1;
+        stats.lastRequest = uint64(requestId);
+        stats.fees += r.fee;
+        emit AnswerRecorded(requestId, provider, label, outputHash, 0, true);
+        emit InferenceFulfilled(requestId, label, outputHash, 1, msg.sender);
+        emit ProofAccepted(requestId, provider, circuit.verifier, label);
     }
 
     /**
@@ -546,13 +637,19 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (input.inputHash == bytes32(0)) revert OracleInvalidRequest("inputHash");
         if (input.inputCid.length == 0) revert OracleInvalidRequest("inputCid");
         if (input.redundancy == 0 || input.redundancy > MAX_REDUNDANCY) revert OracleInvalidRequest("redundancy");
-        if (input.quorum == 0 || input.quorum > input.redundancy || 2 * uint256(input.quorum) <= input.redundancy) {
-            revert OracleInvalidRequest("quorum");
-        }
+        bool majority = 2 * uint256(input.quorum) > input.redundancy || input.mode == Mode.Proven;
+        if (input.quorum == 0 || input.quorum > input.redundancy || !majority) revert OracleInvalidRequest("quorum");
         if (input.deadlineBlocks == 0 || input.deadlineBlocks > MAX_DEADLINE_BLOCKS) {
             revert OracleInvalidRequest("deadlineBlocks");
         }
         if (input.fee > type(uint128).max) revert OracleInvalidRequest("fee");
+        if (input.mode == Mode.Proven) {
+            // One proof settles the request: any drawn provider may give it.
+            if (input.quorum != 1) revert OracleInvalidRequest("quorum");
+            if (input.zkInputHash == 0 || input.zkInputHash >= BN254_ORDER) revert OracleInvalidRequest("zkInputHash");
+        } else if (input.zkInputHash != 0) {
+            revert OracleInvalidRequest("zkInputHash");
+        }
         if (input.tolerance > type(uint128).max) revert OracleInvalidRequest("tolerance");
     }
 
@@ -676,6 +773,21 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         uint256 fee = r.fee;
         emit RequestRefunded(requestId, r.requester, fee, reason);
         if (fee > 0) _token.safeTransfer(r.requester, fee);
+    }
+
+    /// @dev The index of the largest logit among `instances[2:]` (signed field elements).
+    function _argmaxLogit(uint256 requestId, uint256[] calldata instances) private pure returns (uint256 best) {
+        int256 top = type(int256).min;
+        for (uint256 i = 2; i < instances.length; ++i) {
+            uint256 v = instances[i];
+            if (v >= BN254_ORDER) revert OracleInstanceMismatch(requestId, i);
+            // v < BN254_ORDER < 2^254, so both casts are exact.
+            int256 logit = v > BN254_ORDER / 2 ? int256(v) - int256(BN254_ORDER) : int256(v);
+            if (logit > top) {
+                top = logit;
+                best = i - 2;
+            }
+        }
     }
 
     /// @dev The position of `item` in `list`, or `type(uint256).max` when absent.

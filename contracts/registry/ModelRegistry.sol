@@ -89,6 +89,16 @@ contract ModelRegistry is AccessControl, EIP712 {
         uint256 version;
     }
 
+    /// @dev A version's zk circuit: the deployed verifier, the circuit's commitment to the
+    /// weights (a BN254 field element, the proofs' second public instance), and the circuit
+    /// manifest (settings, keys, compiled circuit, SRS hash) in the content store.
+    struct Circuit {
+        address verifier;
+        uint256 weightCommitment;
+        bytes32 manifestSha256;
+        bytes manifestCid;
+    }
+
     IdentityRegistry private immutable _identities;
 
     mapping(bytes32 modelId => ModelInfo) private _models;
@@ -97,6 +107,7 @@ contract ModelRegistry is AccessControl, EIP712 {
     mapping(bytes32 modelId => string[] channelNames) private _channelNames;
     mapping(bytes32 modelId => mapping(bytes32 role => mapping(address identity => bool))) private _modelRoles;
     mapping(bytes32 artifactSha256 => ArtifactRef) private _artifacts;
+    mapping(bytes32 modelId => mapping(uint256 version => Circuit)) private _circuits;
 
     /// @dev Model `modelId` was created with `owner` as its first owner and publisher.
     event ModelCreated(bytes32 indexed modelId, string name, address indexed owner);
@@ -132,6 +143,15 @@ contract ModelRegistry is AccessControl, EIP712 {
     event ModelPaused(bytes32 indexed modelId, address indexed by);
     /// @dev Governance lifted a pause.
     event ModelUnpaused(bytes32 indexed modelId, address indexed by);
+    /// @dev `publisher` bound zk circuit `manifestCid` (verifier, weight commitment) to a version.
+    event CircuitBound(
+        bytes32 indexed modelId,
+        uint256 indexed version,
+        address verifier,
+        uint256 weightCommitment,
+        bytes manifestCid,
+        address indexed publisher
+    );
 
     error ModelRegistryInvalidName(string name);
     error ModelRegistryModelExists(bytes32 modelId);
@@ -148,6 +168,7 @@ contract ModelRegistry is AccessControl, EIP712 {
     error ModelRegistryInvalidManifestSignature(address publisher, address signer);
     error ModelRegistryInvalidChannel(string channel);
     error ModelRegistryEvaluationReportMissing(bytes32 modelId, uint256 version);
+    error ModelRegistryCircuitBound(bytes32 modelId, uint256 version);
 
     /**
      * @dev `timelock` becomes the only admin and holder of `GOVERNANCE_ROLE`; `guardian`
@@ -210,6 +231,11 @@ contract ModelRegistry is AccessControl, EIP712 {
     function versionOfArtifact(bytes32 artifactSha256) external view returns (bytes32, uint256) {
         ArtifactRef storage ref = _artifacts[artifactSha256];
         return (ref.modelId, ref.version);
+    }
+
+    /// @dev The zk circuit bound to a version (a zero verifier if none).
+    function circuitOf(bytes32 id, uint256 version) external view returns (Circuit memory) {
+        return _circuits[id][version];
     }
 
     /// @dev Whether `identity` holds per-model `role` on model `id`.
@@ -447,6 +473,34 @@ contract ModelRegistry is AccessControl, EIP712 {
     }
 
     // --- internals ---------------------------------------------------------------------
+
+    /**
+     * @dev Binds zk circuit `circuit` to `version` of model `id`, once: the oracle's proven
+     * mode accepts answers only with a proof this verifier accepts for this weight commitment.
+     * Anyone can check the binding: the manifest's files rebuild the verifier and the
+     * commitment from the version's artifact.
+     *
+     * Requirements: the caller acts for `publisher`, which owns or publishes the model; the
+     * version exists and is not revoked; no circuit is bound to it yet; the verifier has code;
+     * the commitment, manifest hash and CID are set.
+     *
+     * Emits {CircuitBound}.
+     */
+    function bindCircuit(bytes32 id, uint256 version, Circuit calldata circuit, address publisher) external {
+        _requireVersion(id, version);
+        _requireActor(publisher);
+        if (!_modelRoles[id][MODEL_PUBLISHER_ROLE][publisher] && !_modelRoles[id][MODEL_OWNER_ROLE][publisher]) {
+            revert ModelRegistryMissingModelRole(id, MODEL_PUBLISHER_ROLE, publisher);
+        }
+        if (_versions[id][version].status == VersionStatus.Revoked) revert ModelRegistryVersionIsRevoked(id, version);
+        if (_circuits[id][version].verifier != address(0)) revert ModelRegistryCircuitBound(id, version);
+        if (circuit.verifier.code.length == 0) revert ModelRegistryEmptyField("verifier");
+        if (circuit.weightCommitment == 0) revert ModelRegistryEmptyField("weightCommitment");
+        if (circuit.manifestSha256 == bytes32(0)) revert ModelRegistryEmptyField("manifestSha256");
+        if (circuit.manifestCid.length == 0) revert ModelRegistryEmptyField("manifestCid");
+        _circuits[id][version] = circuit;
+        emit CircuitBound(id, version, circuit.verifier, circuit.weightCommitment, circuit.manifestCid, publisher);
+    }
 
     function _checkInput(bytes32 id, VersionInput calldata input) private view {
         if (input.artifactSha256 == bytes32(0)) revert ModelRegistryEmptyField("artifactSha256");

@@ -231,7 +231,7 @@ contract InferenceAudits is AccessControl, ReentrancyGuardTransient {
     /**
      * @dev Opens the audit lottery of fulfilled request `requestId`: requests fresh
      * randomness from the beacon. Anyone may call it. A model with audit rate 0 is never
-     * sampled, and its requests close at once.
+     * sampled, and its requests close at once, as do requests settled by a zk proof.
      *
      * Requirements: the request is fulfilled; at most `openWindow` blocks after its
      * deadline; not opened before.
@@ -247,7 +247,8 @@ contract InferenceAudits is AccessControl, ReentrancyGuardTransient {
         if (block.number > lastBlock) revert AuditsWindowClosed(requestId, lastBlock);
         Audit storage audit = _audits[requestId];
         if (audit.status != Status.None) revert AuditsWrongStatus(requestId, audit.status);
-        if (_rates[request.modelId] == 0) {
+        // A proven answer carries its own zk proof; only quorum answers are audited.
+        if (_rates[request.modelId] == 0 || request.mode == InferenceOracle.Mode.Proven) {
             audit.status = Status.NotSampled;
             emit AuditNotSampled(requestId);
             return;

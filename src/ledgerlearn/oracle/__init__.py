@@ -61,6 +61,7 @@ from ledgerlearn.oracle._provider import (
     ProviderAnswer,
     compute_answer,
     load_model,
+    load_network,
     parse_input,
 )
 
@@ -88,6 +89,7 @@ __all__ = [
     "ProviderAnswer",
     "compute_answer",
     "load_model",
+    "load_network",
     "parse_input",
     "provider_app",
     "STATUSES",

@@ -69,18 +69,30 @@ ANSWER_TYPES = {
 
 
 class Mode(IntEnum):
-    """How a request's answers are combined (``InferenceOracle.Mode``)."""
+    """How a request's answers are combined (``InferenceOracle.Mode``).
+
+    ``PROVEN`` requests are settled by one zk proof of inference, not by a quorum; their
+    result is a label, like ``MAJORITY``'s (see :mod:`ledgerlearn.verification.zk`).
+    """
 
     MEDIAN = 0
     MAJORITY = 1
+    PROVEN = 2
+
+    @property
+    def is_label(self) -> bool:
+        """Whether values are class labels (``MAJORITY``, ``PROVEN``) rather than numbers."""
+        return self is not Mode.MEDIAN
 
     @classmethod
     def parse(cls, text: str) -> Mode:
-        """Return the mode named ``median`` or ``majority``."""
+        """Return the mode named ``median``, ``majority`` or ``proven``."""
         try:
             return cls[text.upper()]
         except KeyError:
-            raise ValueError(f"unknown aggregation mode {text!r}: use median or majority") from None
+            raise ValueError(
+                f"unknown aggregation mode {text!r}: use median, majority or proven"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +221,8 @@ def encode_value(mode: Mode, output: float | int) -> int:
     Parameters
     ----------
     mode
-        ``MAJORITY``: ``output`` is a class index, kept as it is. ``MEDIAN``: ``output`` is a
-        number, scaled by :data:`VALUE_SCALE` and rounded half to even.
+        ``MAJORITY`` or ``PROVEN``: ``output`` is a class index, kept as it is. ``MEDIAN``:
+        ``output`` is a number, scaled by :data:`VALUE_SCALE` and rounded half to even.
     output
         The model's answer.
 
@@ -219,7 +231,7 @@ def encode_value(mode: Mode, output: float | int) -> int:
     int
         The value to sign.
     """
-    if mode is Mode.MAJORITY:
+    if mode.is_label:
         if isinstance(output, float) and not output.is_integer():
             raise ValueError(f"a label must be a whole number, got {output}")
         return int(output)
@@ -230,7 +242,7 @@ def encode_value(mode: Mode, output: float | int) -> int:
 
 def decode_value(mode: Mode, value: int) -> float | int:
     """Inverse of :func:`encode_value` (a label stays an int)."""
-    return value if mode is Mode.MAJORITY else value / VALUE_SCALE
+    return value if mode.is_label else value / VALUE_SCALE
 
 
 def aggregate(mode: Mode, values: Sequence[int]) -> int:

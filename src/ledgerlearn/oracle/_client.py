@@ -48,7 +48,9 @@ STATUSES = ("none", "selecting", "open", "fulfilled", "refunded", "overturned")
 class RequestSpec:
     """What a requester asks (``InferenceOracle.RequestInput``).
 
-    ``version`` 0 asks for the version ``channel`` points at when the request is made.
+    ``version`` 0 asks for the version ``channel`` points at when the request is made. A
+    ``PROVEN`` request carries ``zk_input_hash``, the circuit's Poseidon hash of the input
+    (:func:`ledgerlearn.verification.zk.input_hash`); it is 0 for the other modes.
     """
 
     model: str
@@ -62,6 +64,7 @@ class RequestSpec:
     tolerance: int = 0
     deadline_blocks: int = 100
     fee: int = 0
+    zk_input_hash: int = 0
 
     def to_tuple(self) -> tuple[Any, ...]:
         """ABI tuple."""
@@ -77,6 +80,7 @@ class RequestSpec:
             self.tolerance,
             self.deadline_blocks,
             self.fee,
+            self.zk_input_hash,
         )
 
 
@@ -149,6 +153,11 @@ def build_report(
         With fewer answers than the quorum, or when fewer than ``quorum`` agree with the
         aggregate.
     """
+    if request.mode is Mode.PROVEN:
+        raise ReportError(
+            f"request {request.request_id} is settled by a zk proof, not by a quorum report; "
+            "a drawn provider proves it (`ledgerlearn zk prove`)"
+        )
     unique = {to_checksum_address(a.provider).lower(): a for a in answers}
     ordered = tuple(unique[k] for k in sorted(unique))[: max_answers or None]
     if len(ordered) < request.quorum:
@@ -341,6 +350,26 @@ class OracleClient:
     def fulfil(self, key: Secp256k1Key, report: Report) -> TxReceipt:
         """Submit ``report``; return the receipt."""
         return self._transact(key, self.oracle.functions.fulfil(*report.to_args()))
+
+    def zk_input_hash_of(self, request_id: int) -> int:
+        """Return the zk input hash of a ``PROVEN`` request (0 for the other modes)."""
+        return int(self.chain.call(self.oracle.functions.zkInputHashOf(request_id)))
+
+    def fulfil_with_proof(
+        self,
+        key: Secp256k1Key,
+        request_id: int,
+        proof: bytes,
+        instances: Sequence[int],
+        *,
+        provider: str = "",
+    ) -> TxReceipt:
+        """Settle a ``PROVEN`` request with drawn ``provider``'s (default ``key``'s) proof."""
+        who = to_checksum_address(provider or key.address)
+        function = self.oracle.functions.fulfilWithProof(
+            request_id, who, self.selected(request_id), proof, list(instances)
+        )
+        return self._transact(key, function)
 
     def refund(self, key: Secp256k1Key, request_id: int) -> int:
         """Refund an expired request to its requester; return the fee."""

@@ -44,6 +44,7 @@ __all__ = [
     "ProviderAnswer",
     "compute_answer",
     "load_model",
+    "load_network",
     "parse_input",
 ]
 
@@ -77,18 +78,15 @@ class LoadedModel:
         return np.asarray(self.engine(x), dtype=np.float32)
 
 
-def load_model(
-    registry: ModelRegistryClient, name: str, version: int, *, backend: Backend = "numpy"
-) -> LoadedModel:
-    """Verify ``name@version`` against the registry, then load it for inference.
+def load_network(registry: ModelRegistryClient, name: str, version: int) -> tuple[MLP, bytes]:
+    """Verify ``name@version`` against the registry; return its network and artifact hash.
 
     Raises
     ------
     ArtifactVerificationError
         If the artifact, manifest or signature do not match the chain (nothing is loaded).
     OracleError
-        If the architecture is not one a provider can run (an MLP: ``inputs``, ``hidden``,
-        ``classes``).
+        If the architecture is not an MLP (``inputs``, ``hidden``, ``classes``).
     """
     report = registry.verify(f"{name}@{version}")
     arch = report.manifest.architecture
@@ -107,15 +105,32 @@ def load_model(
         raise OracleError(f"{name}@{version}: the weights changed in the store since verify")
     model = MLP(features, classes, hidden, seed=0)
     model.set_weights(dict(weights_from_bytes(raw)))
+    return model, bytes.fromhex(report.record.artifact_sha256)
+
+
+def load_model(
+    registry: ModelRegistryClient, name: str, version: int, *, backend: Backend = "numpy"
+) -> LoadedModel:
+    """Verify ``name@version`` against the registry, then load it for inference.
+
+    Raises
+    ------
+    ArtifactVerificationError
+        If the artifact, manifest or signature do not match the chain (nothing is loaded).
+    OracleError
+        If the architecture is not one a provider can run (an MLP: ``inputs``, ``hidden``,
+        ``classes``).
+    """
+    model, artifact_sha256 = load_network(registry, name, version)
     engine: _Engine = model.predict_proba
     if backend == "onnx":
         engine = _onnx_engine(model)
     return LoadedModel(
         name,
         version,
-        bytes.fromhex(report.record.artifact_sha256),
-        features,
-        classes,
+        artifact_sha256,
+        model.sizes[0],
+        model.sizes[-1],
         backend,
         engine,
     )
@@ -220,7 +235,7 @@ def _output_document(model: LoadedModel, probabilities: NDArray[np.float32]) -> 
 
 def _value(mode: Mode, probabilities: NDArray[np.float32]) -> int:
     first = probabilities[0]
-    if mode is Mode.MAJORITY:
+    if mode.is_label:
         return encode_value(mode, int(np.argmax(first)))
     score = float(first[-1])
     if not math.isfinite(score):

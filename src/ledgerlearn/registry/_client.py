@@ -64,6 +64,7 @@ __all__ = [
     "MANIFEST_TYPES",
     "MODEL_ROLES",
     "STATUSES",
+    "CircuitBinding",
     "ModelRef",
     "ModelRegistryClient",
     "ModelVersionRecord",
@@ -221,6 +222,37 @@ class ModelVersionRecord:
             "registeredBlock": self.registered_block,
             "signature": "0x" + self.signature.hex(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitBinding:
+    """A zk circuit bound to a model version (``ModelRegistry.Circuit``).
+
+    Attributes
+    ----------
+    verifier
+        Address of the deployed Halo2 verifier.
+    weight_commitment
+        The circuit's Poseidon commitment to the weights (a proof's second instance).
+    manifest_sha256
+        Hex sha256 of the circuit manifest.
+    manifest_cid
+        CID of the circuit manifest (which lists the settings', keys' and circuit's CIDs).
+    """
+
+    verifier: str
+    weight_commitment: int
+    manifest_sha256: str
+    manifest_cid: str
+
+    def to_tuple(self) -> tuple[str, int, bytes, bytes]:
+        """ABI tuple."""
+        return (
+            to_checksum_address(self.verifier),
+            self.weight_commitment,
+            bytes.fromhex(self.manifest_sha256),
+            parse_cid(self.manifest_cid).binary,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -867,6 +899,47 @@ class ModelRegistryClient:
         """
         self.chain.sender(guardian).transact(
             self.contract.functions.revokeVersion(self.model_id(name), version, reason)
+        )
+
+    # --- zk circuits --------------------------------------------------------------------------
+
+    def bind_circuit(
+        self,
+        actor: Secp256k1Key,
+        name: str,
+        version: int,
+        binding: CircuitBinding,
+        *,
+        publisher: str | None = None,
+    ) -> None:
+        """Bind a zk circuit to ``name@version``, once (``ModelRegistry.bindCircuit``).
+
+        Parameters
+        ----------
+        actor
+            A key that acts for ``publisher``.
+        name, version
+            Which version.
+        binding
+            The verifier, weight commitment and circuit manifest.
+        publisher
+            The identity that owns or publishes the model (default: the actor's address).
+        """
+        function = self.contract.functions.bindCircuit(
+            self.model_id(name), version, binding.to_tuple(), self._identity(publisher, actor)
+        )
+        self.chain.sender(actor).transact(function)
+
+    def circuit_of(self, name: str, version: int) -> CircuitBinding | None:
+        """Return the zk circuit bound to ``name@version``, or ``None``."""
+        raw = self.chain.call(self.contract.functions.circuitOf(self.model_id(name), version))
+        if int(raw[0], 16) == 0:
+            return None
+        return CircuitBinding(
+            verifier=str(raw[0]),
+            weight_commitment=int(raw[1]),
+            manifest_sha256=bytes(raw[2]).hex(),
+            manifest_cid=cid_from_binary(bytes(raw[3])),
         )
 
     # --- verification -----------------------------------------------------------------------
