@@ -42,6 +42,7 @@ from ledgerlearn.cli._registry import (
     resolve_ethr,
 )
 from ledgerlearn.cli._training import node_app, stake_app, task_app
+from ledgerlearn.cli._verification import zk_app
 from ledgerlearn.config import Settings, load_settings
 from ledgerlearn.exceptions import KeystoreError, LedgerLearnError
 from ledgerlearn.exit_codes import ExitCode
@@ -81,6 +82,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(node_app, name="node")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(zk_app, name="zk")
 app.command("gateway")(gateway_command)
 did_ethr_commands(did_app)
 

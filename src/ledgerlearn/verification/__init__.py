@@ -18,6 +18,7 @@ from ledgerlearn.verification.proven import (
     prove_request,
     publish_circuit,
     request_input_hash,
+    verify_proven_answer,
 )
 from ledgerlearn.verification.zk import (
     BN254_ORDER,
@@ -58,4 +59,5 @@ __all__ = [
     "verifier_call",
     "verify_on_chain",
     "verify_proof",
+    "verify_proven_answer",
 ]

@@ -45,6 +45,7 @@ from ledgerlearn.verification.zk import (
     deploy_verifier,
     input_hash,
     prove,
+    verify_proof,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "prove_request",
     "publish_circuit",
     "request_input_hash",
+    "verify_proven_answer",
 ]
 
 MANIFEST_KIND = "ledgerlearn/zk-circuit/1"
@@ -289,4 +291,49 @@ def prove_request(
         )
     proof = prove(circuit, row)
     oracle.fulfil_with_proof(key, request_id, proof.proof, proof.instances, provider=who)
+    return proof
+
+
+def verify_proven_answer(
+    oracle: OracleClient, store: ContentStore, circuit: Circuit, request_id: int
+) -> Proof:
+    """Re-check a settled ``PROVEN`` request from the chain and the store alone.
+
+    Reads the proof from the settling transaction's calldata, then checks off chain that it
+    verifies against the circuit's key, that its input hash is the circuit's hash of the
+    input stored under the request's CID (and the one the request named), that it commits
+    to the circuit's weights, and that its label is the recorded result.
+
+    Raises
+    ------
+    InvalidProofError
+        If any check fails.
+    OracleError
+        If the request is not a fulfilled proven request.
+    """
+    request = oracle.get_request(request_id)
+    if request.mode is not Mode.PROVEN or request.status != "fulfilled":
+        raise OracleError(
+            f"request {request_id} is a {request.mode.name.lower()} request in status "
+            f"{request.status}; only fulfilled proven requests carry a proof"
+        )
+    (event,) = oracle.events("ProofAccepted", requestId=request_id)
+    tx = oracle.chain.w3.eth.get_transaction(event["transactionHash"])
+    _, args = oracle.oracle.decode_function_input(tx["input"])
+    settings = json.loads(circuit.path("settings.json").read_text())
+    proof = Proof(
+        proof=bytes(args["proof"]),
+        instances=tuple(int(v) for v in args["instances"]),
+        output_scale=int(settings["model_output_scales"][0]),
+    )
+    if proof.input_hash != oracle.zk_input_hash_of(request_id):
+        raise InvalidProofError(f"request {request_id}'s proof is over another input hash")
+    raw = store.get(oracle.input_cid(request_id))
+    if hashlib.sha256(raw).digest() != request.input_hash:
+        raise InvalidProofError(f"the stored input of request {request_id} is not its input")
+    verify_proof(circuit, proof, input_row(raw, circuit.features))
+    if proof.label != request.result:
+        raise InvalidProofError(
+            f"request {request_id} records result {request.result}; its proof says {proof.label}"
+        )
     return proof

@@ -19,7 +19,12 @@ import pytest
 
 pytest.importorskip("ezkl")
 
-from ledgerlearn.exceptions import InvalidProofError, ReportError, VerificationError
+from ledgerlearn.exceptions import (
+    InvalidProofError,
+    OracleError,
+    ReportError,
+    VerificationError,
+)
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger import revert_error_class
 from ledgerlearn.oracle import Mode, build_report, load_network
@@ -117,6 +122,10 @@ def test_a_proven_request_settles_with_a_proof_verified_on_chain(net: Proven) ->
     assert accepted["args"]["verifier"] == net.binding.verifier
     assert env.oracle.stats_of(prover.address)["fees"] == before + 10 * TOKEN
     assert int(accepted["args"]["label"]) == proof.label
+    # Anyone re-checks the settled answer from the chain and the store alone.
+    assert proven.verify_proven_answer(env.oracle, env.store, net.circuit, request_id) == proof
+    with pytest.raises(OracleError, match="only fulfilled proven requests"):
+        proven.verify_proven_answer(env.oracle, env.store, net.circuit, net.request(row))
 
 
 def test_proofs_for_another_input_another_model_or_tampered_are_refused(net: Proven) -> None:

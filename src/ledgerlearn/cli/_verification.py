@@ -1,0 +1,206 @@
+"""CLI for zk proofs of inference: ``zk setup|fetch|prove|verify``.
+
+``setup`` builds a registered model version's circuit (EZKL: ONNX export, settings,
+calibration, compiled circuit, local SRS, keys, Solidity verifier), deploys the verifier,
+stores the files by CID and binds them to the version in the registry. ``fetch`` rebuilds
+the circuit directory from the registry and the store, checking every hash and the
+verifier's code. ``prove`` settles a proven request as a drawn provider. ``verify``
+re-checks a settled proven answer from the chain and the store alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledgerlearn.cli._options import (
+    AccountOption,
+    BackendOption,
+    DevAccountsOption,
+    JsonOption,
+    KeystoreOption,
+    ManifestOption,
+    PasswordFileOption,
+    RpcOption,
+    StoreRootOption,
+)
+from ledgerlearn.cli._output import Output
+from ledgerlearn.cli._registry import Session, _client, _options, _reading, _session
+
+__all__ = ["zk_app"]
+
+zk_app = typer.Typer(
+    help="zk proofs of inference (EZKL): circuits bound to model versions, proven answers.",
+    no_args_is_help=True,
+)
+
+CircuitDirOption = Annotated[
+    Path, typer.Option("--dir", help="The circuit directory (written by setup and fetch).")
+]
+
+
+def _version(session: Session, ref: str) -> tuple[str, int]:
+    from ledgerlearn.registry import parse_model_ref
+
+    record = _client(session).resolve(ref)
+    return parse_model_ref(ref).name, int(record.version)
+
+
+def _calibration(path: Path | None, features: int) -> Any:
+    import numpy as np
+
+    if path is None:
+        # Without data, EZKL scales for standardised features; pass real rows for accuracy.
+        return np.random.default_rng(0).normal(size=(16, features)).astype(np.float32)
+    try:
+        rows = np.asarray(json.loads(path.read_text())["x"], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise typer.BadParameter(
+            f'--calibration must be JSON {{"x": [[...], ...]}}: {exc}'
+        ) from exc
+    if rows.ndim != 2 or rows.shape[1] != features:
+        raise typer.BadParameter(f"--calibration rows must have {features} values each")
+    return rows
+
+
+@zk_app.command("setup")
+def zk_setup(
+    model: Annotated[str, typer.Argument(help="NAME@VERSION (or NAME@CHANNEL).")],
+    directory: CircuitDirOption = Path("circuit"),
+    calibration: Annotated[
+        Path | None,
+        typer.Option(help='JSON {"x": [[...], ...]} sample inputs for calibration.'),
+    ] = None,
+    srs: Annotated[
+        Path | None,
+        typer.Option(help="A ceremony SRS file; without it a local SRS is made (development)."),
+    ] = None,
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    keystore: KeystoreOption = None,
+    password_file: PasswordFileOption = None,
+    dev_accounts: DevAccountsOption = False,
+    account: AccountOption = 0,
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Build a version's circuit, deploy its verifier and bind both to it in the registry."""
+    from ledgerlearn.oracle import load_network
+    from ledgerlearn.verification import publish_circuit, setup_circuit
+
+    out = Output(json_output)
+    opts = _options(
+        backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
+    )
+    with _session(opts) as s:
+        name, version = _version(s, model)
+        registry = _client(s)
+        network, _ = load_network(registry, name, version)
+        rows = _calibration(calibration, network.sizes[0])
+        circuit = setup_circuit(network, rows, directory, srs=srs, log=out.info)
+        binding = publish_circuit(s.chain, registry, s.key, name, version, circuit)
+    data = {
+        "model": name,
+        "version": version,
+        "directory": str(directory),
+        "logrows": circuit.logrows,
+        "localSrs": circuit.local_srs,
+        "verifier": binding.verifier,
+        "weightCommitment": f"0x{binding.weight_commitment:064x}",
+        "manifestCid": binding.manifest_cid,
+    }
+    warning = (
+        "\n  the SRS was generated here: development only; production needs a ceremony SRS"
+        if circuit.local_srs
+        else ""
+    )
+    out.result(
+        data,
+        f"circuit of {name}@{version} bound: verifier {binding.verifier}, "
+        f"manifest {binding.manifest_cid}{warning}",
+    )
+
+
+@zk_app.command("fetch")
+def zk_fetch(
+    model: Annotated[str, typer.Argument(help="NAME@VERSION (or NAME@CHANNEL).")],
+    directory: CircuitDirOption = Path("circuit"),
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Rebuild a version's circuit from the registry and the store, checking every hash."""
+    from ledgerlearn.verification import fetch_circuit
+
+    with _reading(backend, rpc_url, manifest, root) as s:
+        name, version = _version(s, model)
+        circuit = fetch_circuit(s.chain, _client(s), name, version, directory)
+    Output(json_output).result(
+        {"model": name, "version": version, "directory": str(directory)} | circuit.to_json(),
+        f"circuit of {name}@{version} fetched to {directory} (verifier code checked)",
+    )
+
+
+@zk_app.command("prove")
+def zk_prove(
+    request_id: Annotated[int, typer.Argument(help="A proven request you were drawn for.")],
+    directory: CircuitDirOption = Path("circuit"),
+    provider: Annotated[
+        str, typer.Option(help="The provider identity (default: the signing account).")
+    ] = "",
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    keystore: KeystoreOption = None,
+    password_file: PasswordFileOption = None,
+    dev_accounts: DevAccountsOption = False,
+    account: AccountOption = 0,
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove a request's inference and settle it on chain."""
+    from ledgerlearn.oracle import OracleClient
+    from ledgerlearn.verification import Circuit, prove_request
+
+    circuit = Circuit.load(directory)
+    opts = _options(
+        backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
+    )
+    with _session(opts) as s:
+        oracle = OracleClient(s.chain, s.deployment)
+        proof = prove_request(oracle, s.store, circuit, s.key, request_id, provider=provider)
+    Output(json_output).result(
+        {"request": request_id, "label": proof.label, "proofBytes": len(proof.proof)},
+        f"request {request_id} settled by proof: label {proof.label}",
+    )
+
+
+@zk_app.command("verify")
+def zk_verify(
+    request_id: Annotated[int, typer.Argument(help="A fulfilled proven request.")],
+    directory: CircuitDirOption = Path("circuit"),
+    backend: BackendOption = None,
+    rpc_url: RpcOption = None,
+    manifest: ManifestOption = None,
+    root: StoreRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Re-check a proven answer from the chain and the store; exit 92 if it does not hold."""
+    from ledgerlearn.oracle import OracleClient
+    from ledgerlearn.verification import Circuit, verify_proven_answer
+
+    circuit = Circuit.load(directory)
+    with _reading(backend, rpc_url, manifest, root) as s:
+        proof = verify_proven_answer(
+            OracleClient(s.chain, s.deployment), s.store, circuit, request_id
+        )
+    Output(json_output).result(
+        {"request": request_id, "ok": True, "label": proof.label},
+        f"request {request_id}: proof verifies for this circuit, input and label {proof.label}",
+    )
