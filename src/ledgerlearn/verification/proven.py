@@ -25,7 +25,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from ledgerlearn.verification.zk import (
     compile_verifier,
     deploy_verifier,
     input_hash,
+    install_directory,
     prove,
     verify_proof,
 )
@@ -188,13 +188,7 @@ def fetch_circuit(
                     f"the verifier bound to {name}@{version} is not the one its circuit's "
                     "Verifier.sol compiles to; do not trust proofs it accepts"
                 )
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old-{time.time_ns()}")
-            target.rename(retired)
-            work.rename(target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            work.rename(target)
+        install_directory(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Circuit.load(target)

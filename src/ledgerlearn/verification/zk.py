@@ -52,6 +52,7 @@ __all__ = [
     "compile_verifier",
     "deploy_verifier",
     "input_hash",
+    "install_directory",
     "prove",
     "setup_circuit",
     "verifier_call",
@@ -402,16 +403,26 @@ def setup_circuit(
         srs_sha = hashlib.sha256((work / "kzg.srs").read_bytes()).hexdigest()
         circuit = Circuit(work, features, classes, logrows, commitment, srs_sha, local)
         atomic_write_bytes(work / "circuit.json", json.dumps(circuit.to_json(), indent=1).encode())
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old-{time.time_ns()}")
-            target.rename(retired)
-            work.rename(target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            work.rename(target)
+        install_directory(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Circuit.load(target)
+
+
+def install_directory(work: Path, target: Path) -> None:
+    """Put the finished directory ``work`` at ``target``, replacing any directory there.
+
+    The old directory is renamed aside first and removed only after ``work`` took its
+    place, so a reader never finds a half-written circuit, and a crash leaves either the
+    old or the new one (plus, at worst, a hidden ``.NAME.old-*`` sibling to delete).
+    """
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old-{time.time_ns()}")
+        target.rename(retired)
+        work.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        work.rename(target)
 
 
 def _verifier_rendered(path: Path) -> bool:
