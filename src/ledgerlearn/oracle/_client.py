@@ -9,6 +9,7 @@ Trust assumption: the chain's consensus; the contract re-checks everything a rep
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from ledgerlearn.exceptions import OracleError, ReportError
+from ledgerlearn.exceptions import InvalidInferenceInputError, OracleError, ReportError
 from ledgerlearn.identity import Eip712Domain, Secp256k1Key
 from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events
 from ledgerlearn.oracle._answers import (
@@ -29,7 +30,7 @@ from ledgerlearn.oracle._answers import (
     answer_domain,
 )
 from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import cid_from_binary, parse_cid
+from ledgerlearn.storage import ContentStore, cid_from_binary, parse_cid
 
 __all__ = [
     "STATUSES",
@@ -324,6 +325,22 @@ class OracleClient:
                 raise OracleError(f"request {request_id} does not exist on this oracle")
             self.note_event(events[0])
         return self._input_cids[request_id]
+
+    def read_input(self, store: ContentStore, request: RequestView) -> bytes:
+        """Read ``request``'s input from ``store`` by its CID and check it against the chain.
+
+        Raises
+        ------
+        InvalidInferenceInputError
+            If the stored bytes do not hash to the request's input hash.
+        """
+        input_cid = self.input_cid(request.request_id)
+        raw = store.get(input_cid)
+        if hashlib.sha256(raw).digest() != request.input_hash:
+            raise InvalidInferenceInputError(
+                f"input {input_cid} does not hash to request {request.request_id}'s input hash"
+            )
+        return raw
 
     def get_request(self, request_id: int) -> RequestView:
         """Return the request's state (the contract raises ``OracleUnknownRequest`` if none)."""

@@ -306,12 +306,7 @@ class Provider:
             )
         if model.artifact_sha256 != request.model_hash:
             raise OracleError(f"request {request_id} names another artifact than the one loaded")
-        input_cid = self.oracle.input_cid(request_id)
-        raw = self.store.get(input_cid)
-        if hashlib.sha256(raw).digest() != request.input_hash:
-            raise InvalidInferenceInputError(
-                f"input {input_cid} does not hash to request {request_id}'s input hash"
-            )
+        raw = self.oracle.read_input(self.store, request)
         probabilities = model.run(parse_input(raw, model))
         if self.dishonest:
             probabilities = np.roll(probabilities, 1, axis=1)

@@ -933,7 +933,7 @@ class ModelRegistryClient:
     def circuit_of(self, name: str, version: int) -> CircuitBinding | None:
         """Return the zk circuit bound to ``name@version``, or ``None``."""
         raw = self.chain.call(self.contract.functions.circuitOf(self.model_id(name), version))
-        if int(raw[0], 16) == 0:
+        if int(raw[1]) == 0:  # bindCircuit refuses a zero commitment: none bound
             return None
         return CircuitBinding(
             verifier=str(raw[0]),

@@ -31,7 +31,7 @@ from eth_utils import to_checksum_address
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from ledgerlearn.exceptions import AuditError, InvalidInferenceInputError
+from ledgerlearn.exceptions import AuditError
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.ledger import AuditParameters, Chain, DeploymentManifest, receipt_events
 from ledgerlearn.oracle import LoadedModel, OracleClient, compute_answer
@@ -314,12 +314,7 @@ class Auditor:
             )
         if model.artifact_sha256 != request.model_hash:
             raise AuditError(f"request {request_id} names another artifact than the one loaded")
-        raw = self.store.get(oracle.input_cid(request_id))
-        if hashlib.sha256(raw).digest() != request.input_hash:
-            raise InvalidInferenceInputError(
-                f"the stored input of request {request_id} does not hash to its input hash"
-            )
-        return compute_answer(model, raw, request.mode)
+        return compute_answer(model, oracle.read_input(self.store, request), request.mode)
 
     def audit(self, request_id: int) -> int:
         """Compute and post this auditor's verdict on ``request_id``; return its value.

@@ -21,6 +21,7 @@ manifest's source compiles to and the commitment is the one the circuit computes
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -32,7 +33,12 @@ import numpy as np
 from eth_utils import keccak
 
 from ledgerlearn._atomic import atomic_write_bytes
-from ledgerlearn.exceptions import InvalidProofError, OracleError, VerificationError
+from ledgerlearn.exceptions import (
+    InvalidInferenceInputError,
+    InvalidProofError,
+    OracleError,
+    VerificationError,
+)
 from ledgerlearn.identity import Secp256k1Key
 from ledgerlearn.oracle import Mode, OracleClient
 from ledgerlearn.registry import CircuitBinding, ModelRegistryClient
@@ -183,7 +189,7 @@ def fetch_circuit(
         if check_verifier:
             compiled = compile_verifier(circuit)
             deployed = bytes(chain.w3.eth.get_code(binding.verifier))
-            if keccak(deployed) != keccak(compiled.deployed_bytecode):
+            if deployed != compiled.deployed_bytecode:
                 raise VerificationError(
                     f"the verifier bound to {name}@{version} is not the one its circuit's "
                     "Verifier.sol compiles to; do not trust proofs it accepts"
@@ -191,7 +197,7 @@ def fetch_circuit(
         install_directory(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Circuit.load(target)
+    return dataclasses.replace(circuit, directory=target)
 
 
 def input_row(raw: bytes, features: int) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -257,6 +263,8 @@ def prove_request(
     ------
     OracleError
         If the request is not an open proven request this provider was drawn for.
+    InvalidInferenceInputError
+        If the stored input does not hash to the request's input hash.
     InvalidProofError
         If the request's input hash is not the circuit's hash of its input (the requester
         gave a wrong one: nothing can settle it; let it expire and be refunded).
@@ -270,11 +278,7 @@ def prove_request(
         )
     if who.lower() not in {p.lower() for p in oracle.selected(request_id)}:
         raise OracleError(f"provider {who} was not drawn for request {request_id}")
-    raw = store.get(oracle.input_cid(request_id))
-    if hashlib.sha256(raw).digest() != request.input_hash:
-        raise OracleError(
-            f"the stored input of request {request_id} does not hash to its input hash"
-        )
+    raw = oracle.read_input(store, request)
     expected = oracle.zk_input_hash_of(request_id)
     row = input_row(raw, circuit.features)
     actual = input_hash(circuit, row)
@@ -322,9 +326,10 @@ def verify_proven_answer(
     )
     if proof.input_hash != oracle.zk_input_hash_of(request_id):
         raise InvalidProofError(f"request {request_id}'s proof is over another input hash")
-    raw = store.get(oracle.input_cid(request_id))
-    if hashlib.sha256(raw).digest() != request.input_hash:
-        raise InvalidProofError(f"the stored input of request {request_id} is not its input")
+    try:
+        raw = oracle.read_input(store, request)
+    except InvalidInferenceInputError as exc:
+        raise InvalidProofError(str(exc)) from exc
     verify_proof(circuit, proof, input_row(raw, circuit.features))
     if proof.label != request.result:
         raise InvalidProofError(
