@@ -266,7 +266,9 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
                 outcome = gateway.submit("bench", f"bench@{version}", [ROW])
                 while outcome.output is None:
                     time.sleep(0.05)
-                gateway.kill_after_gather = False
+                # Hold the nodes while measuring, or their fallback report (10 s after they
+                # first saw the request open) settles it mid-measurement.
+                providers.paused.update(node.address for node in providers.nodes)
                 drawn = net.oracle.selected(outcome.request_id)
                 url = f"{providers.servers[drawn[0]].url}/v1/answers"
                 direct = []
@@ -276,6 +278,9 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
                     direct.append(time.perf_counter() - start)
                     assert response.status_code == 200, response.text
                 direct = direct[1:]
+                # Only now: the gateway sets the output before it reads this flag.
+                gateway.kill_after_gather = False
+                providers.paused.clear()
 
             def one_client(_: int) -> list[float]:
                 key = Ed25519Key.generate()
