@@ -56,6 +56,11 @@ interface IHalo2Verifier {
  * instances `[zkInputHash, the version's weight commitment, logits...]`. The result is the
  * label with the largest proven logit; the prover is paid the fee.
  *
+ * A request in `Optimistic` mode is settled by one drawn provider's bonded claim that
+ * survives a challenge window in the dispute module ({OPTIMISTIC_ROLE}, see
+ * {OptimisticInference}); its `zkInputHash` then carries the keccak commitment to the
+ * fixed-point input (trace leaf 0). {claim} locks the request, {settleClaim} ends it.
+ *
  * Trust: providers may be Byzantine; an honest quorum among the drawn providers is assumed,
  * and the draw comes from the beacon. Whoever submits the report (the gateway, or any
  * provider after a timeout) is not trusted: every signature, the draw and the aggregate are
@@ -68,6 +73,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
 
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
+    bytes32 public constant OPTIMISTIC_ROLE = keccak256("OPTIMISTIC_ROLE");
     bytes32 public constant ANSWER_TYPEHASH = keccak256(
         "Answer(uint256 requestId,bytes32 modelHash,bytes32 inputHash,bytes32 outputHash,int256 value)"
     );
@@ -80,7 +86,8 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     enum Mode {
         Median,
         Majority,
-        Proven
+        Proven,
+        Optimistic
     }
 
     enum Status {
@@ -89,7 +96,8 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         Open,
         Fulfilled,
         Refunded,
-        Overturned
+        Overturned,
+        Claimed
     }
 
     /// @dev What a requester asks; `version` 0 means "the version `channel` points at now".
@@ -211,8 +219,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     error OracleNoAgreement(uint256 requestId, uint256 agreeing, uint256 quorum);
     error OracleNothingToWithdraw(address provider);
     error OracleNoCircuit(bytes32 modelId, uint256 version);
-    error OracleProofRequired(uint256 requestId);
-    error OracleNotProven(uint256 requestId);
+    error OracleWrongMode(uint256 requestId, Mode mode);
     error OracleInstanceMismatch(uint256 requestId, uint256 index);
     error OracleInvalidProof(uint256 requestId);
 
@@ -380,7 +387,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         }
 
         requestId = _requestCount++;
-        if (input.mode == Mode.Proven) _zkInputs[requestId] = input.zkInputHash;
+        if (input.mode >= Mode.Proven) _zkInputs[requestId] = input.zkInputHash;
         Request storage r = _requests[requestId];
         r.requester = msg.sender;
         r.status = Status.Selecting;
@@ -467,13 +474,9 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         nonReentrant
     {
         Request storage r = _request(requestId);
-        if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
-        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
-        if (r.mode == Mode.Proven) revert OracleProofRequired(requestId);
+        if (r.mode >= Mode.Proven) revert OracleWrongMode(requestId, r.mode);
+        _requireOpen(requestId, r, selected);
         if (answers.length < r.quorum) revert OracleTooFewAnswers(requestId, answers.length, r.quorum);
-        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
-        ModelRegistry.VersionStatus status = _registry.versionStatus(r.modelId, r.version);
-        if (status == ModelRegistry.VersionStatus.Revoked) revert OracleVersionRevoked(r.modelId, r.version);
 
         (int256[] memory values, uint256[] memory positions) = _checkAnswers(requestId, r, selected, answers);
         int256 computed = r.mode == Mode.Median ? ResultAggregation.lowerMedian(values) : ResultAggregation.plurality(values);
@@ -511,15 +514,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     ) external nonReentrant {
         _requireActor(provider);
         Request storage r = _request(requestId);
-        if (r.mode != Mode.Proven) revert OracleNotProven(requestId);
-        if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
-        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
-        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
-        uint256 position = _indexOf(selected, provider);
-        if (position == type(uint256).max) revert OracleProviderNotSelected(requestId, provider);
-        if (_registry.versionStatus(r.modelId, r.version) == ModelRegistry.VersionStatus.Revoked) {
-            revert OracleVersionRevoked(r.modelId, r.version);
-        }
+        uint256 position = _openFor(requestId, r, Mode.Proven, provider, selected);
         ModelRegistry.Circuit memory circuit = _registry.circuitOf(r.modelId, r.version);
         if (instances.length < 3) revert OracleInstanceMismatch(requestId, instances.length);
         if (instances[0] != _zkInputs[requestId]) revert OracleInstanceMismatch(requestId, 0);
@@ -532,16 +527,8 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         }
 
         int256 label = int256(_argmaxLogit(requestId, instances));
-        r.status = Status.Fulfilled;
-        r.result = label.toInt128();
         r.agreed = uint32(1 << position);
-        bytes32 outputHash = keccak256(abi.encodePacked(instances));
-        ProviderStats storage stats = _stats[provider];
-        stats.answered += 1;
-        stats.lastRequest = uint64(requestId);
-        stats.fees += r.fee;
-        emit AnswerRecorded(requestId, provider, label, outputHash, 0, true);
-        emit InferenceFulfilled(requestId, label, outputHash, 1, msg.sender);
+        _fulfilBy(requestId, r, provider, label, keccak256(abi.encodePacked(instances)));
         emit ProofAccepted(requestId, provider, circuit.verifier, label);
     }
 
@@ -592,6 +579,54 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (refunded > 0) _token.safeTransfer(requester, refunded);
     }
 
+    // --- optimistic mode ---------------------------------------------------------------
+
+    /**
+     * @dev Locks `Optimistic` request `requestId` for drawn provider `provider`'s claim: the
+     * request can no longer be refunded on its deadline and only {settleClaim} ends it.
+     * Returns the request's model, version and input commitment (its `zkInputHash`).
+     *
+     * Requirements: the caller has `OPTIMISTIC_ROLE` (the dispute module, which checked the
+     * caller acts for `provider`); the request is optimistic, open, before its deadline and
+     * its version not revoked; `selected` is its draw and contains `provider`.
+     */
+    function claim(uint256 requestId, address provider, address[] calldata selected)
+        external
+        onlyRole(OPTIMISTIC_ROLE)
+        returns (bytes32 modelId, uint256 version, uint256 inputCommitment)
+    {
+        Request storage r = _request(requestId);
+        uint256 position = _openFor(requestId, r, Mode.Optimistic, provider, selected);
+        r.status = Status.Claimed;
+        r.agreed = uint32(1 << position);
+        return (r.modelId, r.version, _zkInputs[requestId]);
+    }
+
+    /**
+     * @dev Ends claimed request `requestId`: with `provider` zero it is refunded (every claim
+     * was refuted); otherwise it is fulfilled with `result` and `outputHash` and the whole
+     * fee goes to `provider`. `drawn` says whether `provider` is the drawn provider that
+     * claimed it (a winning challenger is not, and then no draw position agreed).
+     *
+     * Requirements: the caller has `OPTIMISTIC_ROLE`; the request is claimed.
+     *
+     * Emits {AnswerRecorded} and {InferenceFulfilled}, or {RequestRefunded}.
+     */
+    function settleClaim(uint256 requestId, address provider, bool drawn, int256 result, bytes32 outputHash)
+        external
+        onlyRole(OPTIMISTIC_ROLE)
+        nonReentrant
+    {
+        Request storage r = _request(requestId);
+        if (r.status != Status.Claimed) revert OracleWrongStatus(requestId, r.status);
+        if (provider == address(0)) {
+            _refund(requestId, r, "claim refuted");
+            return;
+        }
+        if (!drawn) r.agreed = 0;
+        _fulfilBy(requestId, r, provider, result, outputHash);
+    }
+
     // --- governance --------------------------------------------------------------------
 
     /**
@@ -625,6 +660,42 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (r.status == Status.None) revert OracleUnknownRequest(requestId);
     }
 
+    /// @dev Fulfils `r` with `result` by one provider, which is paid the whole fee.
+    function _fulfilBy(uint256 requestId, Request storage r, address provider, int256 result, bytes32 outputHash)
+        private
+    {
+        r.status = Status.Fulfilled;
+        r.result = result.toInt128();
+        ProviderStats storage stats = _stats[provider];
+        stats.answered += 1;
+        stats.lastRequest = uint64(requestId);
+        stats.fees += r.fee;
+        emit AnswerRecorded(requestId, provider, result, outputHash, 0, true);
+        emit InferenceFulfilled(requestId, result, outputHash, 1, msg.sender);
+    }
+
+    /// @dev Requires `r` open, before its deadline, `selected` its draw and its version live.
+    function _requireOpen(uint256 requestId, Request storage r, address[] calldata selected) private view {
+        if (r.status != Status.Open) revert OracleWrongStatus(requestId, r.status);
+        if (block.number > r.deadline) revert OracleDeadlinePassed(requestId, r.deadline);
+        if (keccak256(abi.encodePacked(selected)) != r.selection) revert OracleSelectionMismatch(requestId);
+        if (_registry.versionStatus(r.modelId, r.version) == ModelRegistry.VersionStatus.Revoked) {
+            revert OracleVersionRevoked(r.modelId, r.version);
+        }
+    }
+
+    /// @dev {_requireOpen} for a single-provider `mode` request; returns `provider`'s draw position.
+    function _openFor(uint256 requestId, Request storage r, Mode mode, address provider, address[] calldata selected)
+        private
+        view
+        returns (uint256 position)
+    {
+        if (r.mode != mode) revert OracleWrongMode(requestId, r.mode);
+        _requireOpen(requestId, r, selected);
+        position = _indexOf(selected, provider);
+        if (position == type(uint256).max) revert OracleProviderNotSelected(requestId, provider);
+    }
+
     function _purpose(uint256 requestId) private pure returns (bytes32) {
         return keccak256(abi.encode("inference", requestId));
     }
@@ -637,16 +708,18 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (input.inputHash == bytes32(0)) revert OracleInvalidRequest("inputHash");
         if (input.inputCid.length == 0) revert OracleInvalidRequest("inputCid");
         if (input.redundancy == 0 || input.redundancy > MAX_REDUNDANCY) revert OracleInvalidRequest("redundancy");
-        bool majority = 2 * uint256(input.quorum) > input.redundancy || input.mode == Mode.Proven;
+        bool single = input.mode >= Mode.Proven;
+        bool majority = 2 * uint256(input.quorum) > input.redundancy || single;
         if (input.quorum == 0 || input.quorum > input.redundancy || !majority) revert OracleInvalidRequest("quorum");
         if (input.deadlineBlocks == 0 || input.deadlineBlocks > MAX_DEADLINE_BLOCKS) {
             revert OracleInvalidRequest("deadlineBlocks");
         }
         if (input.fee > type(uint128).max) revert OracleInvalidRequest("fee");
-        if (input.mode == Mode.Proven) {
-            // One proof settles the request: any drawn provider may give it.
+        if (single) {
+            // One proof or one unchallenged claim settles the request: any drawn provider may give it.
             if (input.quorum != 1) revert OracleInvalidRequest("quorum");
-            if (input.zkInputHash == 0 || input.zkInputHash >= BN254_ORDER) revert OracleInvalidRequest("zkInputHash");
+            if (input.zkInputHash == 0) revert OracleInvalidRequest("zkInputHash");
+            if (input.mode == Mode.Proven && input.zkInputHash >= BN254_ORDER) revert OracleInvalidRequest("zkInputHash");
         } else if (input.zkInputHash != 0) {
             revert OracleInvalidRequest("zkInputHash");
         }

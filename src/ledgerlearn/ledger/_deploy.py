@@ -8,10 +8,13 @@ Trust assumption: the deployer is trusted once, at deployment: it becomes the to
 and first holder. The model registry is governed from the first block: the timelock is its
 only admin and governance-role holder, the governor is the timelock's only proposer, and the
 deployer renounces its temporary timelock admin before :func:`deploy_protocol` returns.
-The stake vault's slashers are the training coordinator and the audit module; its admin and
+The stake vault's slashers are the training coordinator, the audit module and the
+proof-of-learning module (``LearningProofs``); its admin and
 treasury is the timelock. The inference oracle's admin and governance role (review
 thresholds, least provider stake) is the timelock, and its only auditor role holder (which
-may overturn a fulfilled request) is the audit module, whose governance is the timelock.
+may overturn a fulfilled request) is the audit module, whose governance is the timelock;
+its only optimistic role holder (which may lock and settle optimistic requests) is the
+dispute module ``OptimisticInference``, whose governance is the timelock too.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ __all__ = [
     "AuditParameters",
     "BeaconParameters",
     "GovernanceParameters",
+    "OptimisticParameters",
     "OracleParameters",
+    "ProofOfLearningParameters",
     "StakingParameters",
     "TokenParameters",
     "deploy_protocol",
@@ -46,6 +51,8 @@ PROTOCOL_CONTRACTS = (
     "TrainingCoordinator",
     "InferenceOracle",
     "InferenceAudits",
+    "OptimisticInference",
+    "LearningProofs",
 )
 """Contracts of a deployment, in the order they are deployed."""
 
@@ -155,6 +162,61 @@ class AuditParameters:
 
 
 @dataclass(frozen=True, slots=True)
+class OptimisticParameters:
+    """Rules of optimistic inference (``OptimisticInference.Parameters``); governance may change.
+
+    Attributes
+    ----------
+    proposer_bond
+        Tokens a claimant posts; lost to a challenger that wins the dispute.
+    challenger_bond
+        Tokens a challenger posts; lost to a claimant that wins the dispute.
+    challenge_blocks
+        Blocks a claim is open to challenge (again after each dispute it survives).
+    round_blocks
+        Blocks each party has per bisection round, and anyone has to re-execute the last layer.
+    """
+
+    proposer_bond: int = 20 * 10**18
+    challenger_bond: int = 20 * 10**18
+    challenge_blocks: int = 20
+    round_blocks: int = 10
+
+    def to_tuple(self) -> tuple[int, int, int, int]:
+        """ABI tuple."""
+        return (self.proposer_bond, self.challenger_bond, self.challenge_blocks, self.round_blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofOfLearningParameters:
+    """Rules of proof-of-learning checks (``LearningProofs.Parameters``, fixed at deployment).
+
+    Attributes
+    ----------
+    verifiers
+        Verifiers drawn per claim from the auditor pool (at most 9).
+    quorum
+        Checks that must agree to pass or to fail a claim (``2 * quorum > verifiers``).
+    samples
+        Segments the beacon samples per claim (at most 16).
+    verdict_blocks
+        Blocks the panel has to post its checks.
+    slash_amount
+        Stake (token units) a trainer whose claim fails loses.
+    """
+
+    verifiers: int = 3
+    quorum: int = 2
+    samples: int = 2
+    verdict_blocks: int = 50
+    slash_amount: int = 50 * 10**18
+
+    def to_tuple(self) -> tuple[int, int, int, int, int]:
+        """ABI tuple."""
+        return (self.verifiers, self.quorum, self.samples, self.verdict_blocks, self.slash_amount)
+
+
+@dataclass(frozen=True, slots=True)
 class GovernanceParameters:
     """Rules of token governance (OpenZeppelin Governor + TimelockController).
 
@@ -195,6 +257,8 @@ def deploy_protocol(
     staking: StakingParameters | None = None,
     oracle: OracleParameters | None = None,
     audits: AuditParameters | None = None,
+    optimistic: OptimisticParameters | None = None,
+    learning: ProofOfLearningParameters | None = None,
 ) -> DeploymentManifest:
     """Deploy the protocol's contracts and return their manifest.
 
@@ -216,6 +280,10 @@ def deploy_protocol(
         Least provider stake of the inference oracle.
     audits
         Panel size, quorum, windows, auditor stake and slash amount of inference audits.
+    optimistic
+        Bonds and windows of optimistic inference claims and their disputes.
+    learning
+        Panel, quorum, samples, window and slash amount of proof-of-learning checks.
 
     Returns
     -------
@@ -229,6 +297,8 @@ def deploy_protocol(
     staking = staking or StakingParameters()
     oracle = oracle or OracleParameters()
     audits = audits or AuditParameters()
+    optimistic = optimistic or OptimisticParameters()
+    learning = learning or ProofOfLearningParameters()
     guardian = deployer.address if governance.guardian is None else governance.guardian
     guardian = guardian or _ZERO_ADDRESS
     records: dict[str, ContractRecord] = {}
@@ -313,10 +383,30 @@ def deploy_protocol(
         audits.to_tuple(),
         sender=deployer,
     )
+    disputes_contract, records["OptimisticInference"] = chain.deploy(
+        "OptimisticInference",
+        oracle_contract.address,
+        registry.address,
+        vault.address,
+        token_contract.address,
+        timelock.address,
+        optimistic.to_tuple(),
+        sender=deployer,
+    )
+    learning_contract, records["LearningProofs"] = chain.deploy(
+        "LearningProofs",
+        audits_contract.address,
+        registry.address,
+        beacon_contract.address,
+        vault.address,
+        learning.to_tuple(),
+        sender=deployer,
+    )
     send = chain.sender(deployer).transact
     governance_role = keccak(text="GOVERNANCE_ROLE")
     oracle_roles = oracle_contract.functions
     send(oracle_roles.grantRole(keccak(text="AUDITOR_ROLE"), audits_contract.address))
+    send(oracle_roles.grantRole(keccak(text="OPTIMISTIC_ROLE"), disputes_contract.address))
     send(oracle_roles.grantRole(governance_role, timelock.address))
     send(oracle_roles.grantRole(_DEFAULT_ADMIN_ROLE, timelock.address))
     send(oracle_roles.renounceRole(governance_role, deployer.address))
@@ -324,6 +414,7 @@ def deploy_protocol(
     # The vault's slashers are protocol modules; its admin (who adds modules) is the timelock.
     send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), coordinator.address))
     send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), audits_contract.address))
+    send(vault.functions.grantRole(keccak(text="SLASHER_ROLE"), learning_contract.address))
     send(vault.functions.grantRole(_DEFAULT_ADMIN_ROLE, timelock.address))
     send(vault.functions.renounceRole(_DEFAULT_ADMIN_ROLE, deployer.address))
     roles = timelock.functions

@@ -73,25 +73,33 @@ class Mode(IntEnum):
 
     ``PROVEN`` requests are settled by one zk proof of inference, not by a quorum; their
     result is a label, like ``MAJORITY``'s (see :mod:`ledgerlearn.verification.zk`).
+    ``OPTIMISTIC`` requests are settled by one bonded claim that survives a challenge window
+    (see :mod:`ledgerlearn.verification.optimistic`); their result is a label too.
     """
 
     MEDIAN = 0
     MAJORITY = 1
     PROVEN = 2
+    OPTIMISTIC = 3
+
+    @property
+    def is_single(self) -> bool:
+        """Whether one provider settles the request (``PROVEN``, ``OPTIMISTIC``), not a quorum."""
+        return self >= Mode.PROVEN
 
     @property
     def is_label(self) -> bool:
-        """Whether values are class labels (``MAJORITY``, ``PROVEN``) rather than numbers."""
+        """Whether values are class labels (every mode but ``MEDIAN``) rather than numbers."""
         return self is not Mode.MEDIAN
 
     @classmethod
     def parse(cls, text: str) -> Mode:
-        """Return the mode named ``median``, ``majority`` or ``proven``."""
+        """Return the mode named ``median``, ``majority``, ``proven`` or ``optimistic``."""
         try:
             return cls[text.upper()]
         except KeyError:
             raise ValueError(
-                f"unknown aggregation mode {text!r}: use median, majority or proven"
+                f"unknown aggregation mode {text!r}: use median, majority, proven or optimistic"
             ) from None
 
 

@@ -42,7 +42,7 @@ __all__ = [
     "selection_hash",
 ]
 
-STATUSES = ("none", "selecting", "open", "fulfilled", "refunded", "overturned")
+STATUSES = ("none", "selecting", "open", "fulfilled", "refunded", "overturned", "claimed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,10 @@ class RequestSpec:
 
     ``version`` 0 asks for the version ``channel`` points at when the request is made. A
     ``PROVEN`` request carries ``zk_input_hash``, the circuit's Poseidon hash of the input
-    (:func:`ledgerlearn.verification.zk.input_hash`); it is 0 for the other modes.
+    (:func:`ledgerlearn.verification.zk.input_hash`); an ``OPTIMISTIC`` one carries there the
+    keccak commitment to its fixed-point input
+    (:func:`ledgerlearn.verification.optimistic.input_commitment`); it is 0 for the other
+    modes.
     """
 
     model: str
@@ -158,6 +161,11 @@ def build_report(
         raise ReportError(
             f"request {request.request_id} is settled by a zk proof, not by a quorum report; "
             "a drawn provider proves it (`ledgerlearn zk prove`)"
+        )
+    if request.mode is Mode.OPTIMISTIC:
+        raise ReportError(
+            f"request {request.request_id} is settled by a bonded claim, not by a quorum "
+            "report; a drawn provider proposes it (OptimisticClient.propose)"
         )
     unique = {to_checksum_address(a.provider).lower(): a for a in answers}
     ordered = tuple(unique[k] for k in sorted(unique))[: max_answers or None]
@@ -369,7 +377,7 @@ class OracleClient:
         return self._transact(key, self.oracle.functions.fulfil(*report.to_args()))
 
     def zk_input_hash_of(self, request_id: int) -> int:
-        """Return the zk input hash of a ``PROVEN`` request (0 for the other modes)."""
+        """Return the input commitment of a ``PROVEN`` or ``OPTIMISTIC`` request (else 0)."""
         return int(self.chain.call(self.oracle.functions.zkInputHashOf(request_id)))
 
     def fulfil_with_proof(

@@ -1,4 +1,4 @@
-"""Verification of work: audits of inference answers and zk proofs of inference (EZKL).
+"""Verification of work: audits, zk proofs (EZKL), optimistic disputes, proof-of-learning.
 
 Trust assumption: see each module; an audit is only as sound as its panel's honest quorum,
 and a proof only as sound as the SRS its keys came from.
@@ -10,6 +10,24 @@ from ledgerlearn.verification.audits import (
     Auditor,
     AuditOutcome,
     AuditView,
+)
+from ledgerlearn.verification.learning import (
+    LearningProofClient,
+    LearningVerifier,
+    ProofOfLearning,
+    SegmentCheck,
+    check_segment,
+    train_with_proof,
+)
+from ledgerlearn.verification.optimistic import (
+    ClaimView,
+    DisputeAgent,
+    DisputeView,
+    FixedPointNetwork,
+    MerkleTree,
+    OptimisticClient,
+    Trace,
+    input_commitment,
 )
 from ledgerlearn.verification.proven import (
     CIRCUIT_FILES,
@@ -43,6 +61,19 @@ __all__ = [
     "Auditor",
     "BN254_ORDER",
     "CIRCUIT_FILES",
+    "ClaimView",
+    "DisputeAgent",
+    "DisputeView",
+    "FixedPointNetwork",
+    "LearningProofClient",
+    "LearningVerifier",
+    "MerkleTree",
+    "OptimisticClient",
+    "ProofOfLearning",
+    "SegmentCheck",
+    "Trace",
+    "check_segment",
+    "input_commitment",
     "VERIFIER_ABI",
     "Circuit",
     "Proof",
@@ -56,6 +87,7 @@ __all__ = [
     "publish_circuit",
     "request_input_hash",
     "setup_circuit",
+    "train_with_proof",
     "verifier_call",
     "verify_on_chain",
     "verify_proof",

@@ -57,7 +57,7 @@ def test_values_are_fixed_point_numbers_or_whole_labels() -> None:
     with pytest.raises(ValueError, match="finite"):
         encode_value(Mode.MEDIAN, float("nan"))
     assert Mode.parse("Median") is Mode.MEDIAN
-    with pytest.raises(ValueError, match="median, majority or proven"):
+    with pytest.raises(ValueError, match="median, majority, proven or optimistic"):
         Mode.parse("mean")
 
 

@@ -159,7 +159,7 @@ def test_proofs_for_another_input_another_model_or_tampered_are_refused(net: Pro
     outsider = next(k for k in env.providers if k.address not in env.oracle.selected(first))
     with pytest.raises(revert_error_class("OracleProviderNotSelected")):
         send(outsider, first, own.proof, own.instances)
-    with pytest.raises(revert_error_class("OracleProofRequired")):
+    with pytest.raises(revert_error_class("OracleWrongMode")):
         env.chain.sender(prover).transact(
             env.oracle.oracle.functions.fulfil(first, 0, env.oracle.selected(first), [])
         )
