@@ -18,6 +18,7 @@ Trust assumption: as each layer's; nothing here is mocked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from collections.abc import Callable
@@ -28,8 +29,9 @@ from typing import Any
 from ledgerlearn._demo_network import network_section, private_config
 from ledgerlearn._demo_oracle import oracle_section
 from ledgerlearn._demo_registry import registry_section
+from ledgerlearn._demo_verification import verification_section
 from ledgerlearn.exceptions import ConfigError
-from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
+from ledgerlearn.identity import Ed25519Key, Secp256k1Key, did_key_from_key, resolve_did_key
 from ledgerlearn.ledger import (
     Chain,
     DeploymentManifest,
@@ -79,6 +81,7 @@ def run_demo(
     processes: bool = False,
     network_rounds: int = 5,
     private: bool = False,
+    verification: bool = True,
 ) -> DemoReport:
     """Run the foundation demo.
 
@@ -98,6 +101,9 @@ def run_demo(
         Train with secure aggregation and distributed client-level differential privacy
         (DP-FedAvg, epsilon 8 at delta 1e-5 over the task) instead of robust aggregation,
         and print the epsilon of every round.
+    verification
+        Run the verification section: an audit overturning a lying quorum, a zk-proven
+        answer verified on chain, an optimistic dispute won by the honest party.
 
     Returns
     -------
@@ -190,6 +196,19 @@ def run_demo(
             processes=processes,
         )
         oracle_section(chain, manifest, workdir, say, report)
+        node_keys = [
+            Secp256k1Key.from_secret(hashlib.sha256(f"demo provider {i}".encode()).digest())
+            for i in range(5)
+        ]
+        if verification:
+            verification_section(
+                chain,
+                manifest,
+                workdir,
+                say,
+                report,
+                vrf_holders=[*chain.accounts[2:5], *node_keys],
+            )
     return report
 
 

@@ -643,6 +643,13 @@ def demo(
             "--private", help="Train with client-level DP (epsilon 8); print epsilon per round."
         ),
     ] = False,
+    verification: Annotated[
+        bool,
+        typer.Option(
+            "--verification/--no-verification",
+            help="Run the verification section (audit, zk proof, optimistic dispute; ~2 min).",
+        ),
+    ] = True,
     json_output: JsonOption = False,
 ) -> None:
     """Run the end-to-end demo (embedded chain by default; --chain devnet --processes)."""
@@ -658,6 +665,7 @@ def demo(
         processes=processes,
         network_rounds=network_rounds,
         private=private,
+        verification=verification,
     )
     out.result({"steps": report.steps}, f"[bold]demo complete[/]: files in {workdir}")
 

@@ -176,6 +176,13 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
         if answer["mode"] == "median" and answer["result"] >= 0.5
     ]
     assert [request for request, why in oracle["reviews"] if why == "threshold"] == above
+    audit = steps["audit"]
+    assert audit["status"] == "overturned" and audit["corrected"] != audit["lie"]
+    assert len(audit["slashed"]) == 3
+    assert steps["zk proof"]["bytes"] > 0
+    dispute = steps["optimistic dispute"]
+    assert dispute["result"] != dispute["lie"] and dispute["rounds"] >= 1
+    quick.append("--no-verification")  # the rerun checks a fresh start; skip the EZKL setup
     code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
     steps = {step["step"]: step for step in again["steps"]}
     assert code == 0 and steps["read events"]["events"][0] == "RoleGranted"  # a rerun starts afresh
