@@ -302,8 +302,9 @@ def main() -> None:
     lines += [
         "## Optimistic disputes: a lying claimant against an honest challenger",
         "",
-        "Gas per call of one full dispute (the honest challenger wins each time), the",
-        "bisection rounds, and the total including the claim and the final settlement.",
+        "Gas per call of one full dispute (reveals summed over the rounds; the honest",
+        "challenger wins each time), the bisection rounds, and the total including the",
+        "claim and the final settlement.",
         "",
         "| model | lie at layer | rounds | calls (gas) | total gas | honest party won |",
         "|---|---|---|---|---|---|",
