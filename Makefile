@@ -59,6 +59,7 @@ bench: setup
 	@$(BIN)/python benchmarks/bench_training.py
 	@$(BIN)/python benchmarks/bench_privacy.py
 	@$(BIN)/python benchmarks/bench_oracle.py
+	@$(BIN)/python benchmarks/bench_verification.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
