@@ -32,12 +32,10 @@ import numpy as np
 from ledgerlearn.learning.datasets import load_digits
 from ledgerlearn.learning.models import MLP, TrainConfig
 from ledgerlearn.ledger import Chain
-from ledgerlearn.oracle import Mode, load_network
+from ledgerlearn.oracle import Mode
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.verification import (
     DisputeAgent,
-    FixedPointNetwork,
-    OptimisticClient,
     check_segment,
     input_commitment,
     train_with_proof,
@@ -149,30 +147,16 @@ def bench_dispute(
     hidden: tuple[int, ...], features: int, lie_layer: int, tmp: Path
 ) -> dict[str, Any]:
     from tests.oracle_env import build_oracle_env
+    from tests.oracle_net import publish_traced_mlp
 
     env = build_oracle_env(tmp)
-    weights = tmp / "mlp.safetensors"
-    weights.write_bytes(MLP(features, 10, hidden, seed=5).to_bytes())
-    record = env.registry.publish(
-        env.owner,
-        "digits",
-        weights,
-        framework="numpy",
-        architecture={"kind": "mlp", "inputs": features, "hidden": list(hidden), "classes": 10},
-        inputs=[{"name": "x", "dtype": "float32", "shape": [None, features]}],
-        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 10]}],
-        license="MIT",
+    version, network, client = publish_traced_mlp(
+        env, tmp, features=features, hidden=hidden, classes=10, seed=5
     )
-    for key in env.providers:
-        env.oracle.serve(key, "digits", record.version)
-    model, _ = load_network(env.registry, "digits", record.version)
-    network = FixedPointNetwork.from_mlp(model)
-    client = OptimisticClient(env.chain, env.oracle.deployment, env.oracle)
-    client.bind_trace(env.owner, "digits", record.version, network)
     row = np.random.default_rng(1).uniform(0, 1, features).tolist()
     payload = json.dumps({"x": [row]}).encode()
     spec = env.spec(
-        version=record.version,
+        version=version,
         mode=Mode.OPTIMISTIC,
         redundancy=3,
         quorum=1,

@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from ledgerlearn._http import HttpServer
 from ledgerlearn.gateway import Gateway, GatewayPolicy
 from ledgerlearn.learning.models import MLP
-from ledgerlearn.oracle import LocalProviders, ProviderNode
+from ledgerlearn.oracle import LocalProviders, ProviderNode, load_network
+from ledgerlearn.verification import FixedPointNetwork, OptimisticClient
 from tests.oracle_env import TOKEN, Env
 
 ROW = [0.5, -1.0, 2.0, 0.25]
@@ -34,21 +36,50 @@ def serving(app: FastAPI) -> Iterator[str]:
         server.stop()
 
 
-def publish_mlp(env: Env, tmp_path: Path) -> int:
-    """Register a real 4-feature, 3-class MLP as the next version of ``digits``."""
+def publish_mlp(
+    env: Env,
+    tmp_path: Path,
+    *,
+    features: int = 4,
+    hidden: tuple[int, ...] = (8,),
+    classes: int = 3,
+    seed: int = 3,
+) -> int:
+    """Register a real MLP (4 features, 8 hidden, 3 classes by default) as ``digits``' next
+    version; return the version."""
     weights = tmp_path / "mlp.safetensors"
-    weights.write_bytes(MLP(4, 3, (8,), seed=3).to_bytes())
+    weights.write_bytes(MLP(features, classes, hidden, seed=seed).to_bytes())
     record = env.registry.publish(
         env.owner,
         "digits",
         weights,
         framework="numpy",
-        architecture={"kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3},
-        inputs=[{"name": "x", "dtype": "float32", "shape": [None, 4]}],
-        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
+        architecture={
+            "kind": "mlp",
+            "inputs": features,
+            "hidden": list(hidden),
+            "classes": classes,
+        },
+        inputs=[{"name": "x", "dtype": "float32", "shape": [None, features]}],
+        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, classes]}],
         license="MIT",
     )
     return record.version
+
+
+def publish_traced_mlp(
+    env: Env, tmp_path: Path, **mlp: Any
+) -> tuple[int, FixedPointNetwork, OptimisticClient]:
+    """Publish an MLP (``publish_mlp``'s options), have every provider serve it and bind its
+    fixed-point trace model; return the version, the network and an optimistic client."""
+    version = publish_mlp(env, tmp_path, **mlp)
+    for key in env.providers:
+        env.oracle.serve(key, "digits", version)
+    model, _ = load_network(env.registry, "digits", version)
+    network = FixedPointNetwork.from_mlp(model)
+    client = OptimisticClient(env.chain, env.oracle.deployment, env.oracle)
+    client.bind_trace(env.owner, "digits", version, network)
+    return version, network, client
 
 
 @dataclass

@@ -232,10 +232,11 @@ contract OptimisticInference is AccessControl, ReentrancyGuardTransient {
      */
     function bindTrace(bytes32 modelId, uint256 version, TraceModel calldata trace, address publisher) external {
         if (!_registry.isActor(publisher, msg.sender)) revert OptimisticNotActor(publisher, msg.sender);
+        bytes32 publisherRole = _registry.MODEL_PUBLISHER_ROLE();
         if (
-            !_registry.hasModelRole(modelId, _registry.MODEL_PUBLISHER_ROLE(), publisher)
+            !_registry.hasModelRole(modelId, publisherRole, publisher)
                 && !_registry.hasModelRole(modelId, _registry.MODEL_OWNER_ROLE(), publisher)
-        ) revert ModelRegistry.ModelRegistryMissingModelRole(modelId, _registry.MODEL_PUBLISHER_ROLE(), publisher);
+        ) revert ModelRegistry.ModelRegistryMissingModelRole(modelId, publisherRole, publisher);
         (ModelRegistry.VersionStatus status,) = _registry.versionState(modelId, version);
         if (status == ModelRegistry.VersionStatus.None) revert OptimisticNoTrace(modelId, version);
         if (_traces[modelId][version].layers != 0) revert OptimisticTraceBound(modelId, version);

@@ -18,7 +18,6 @@ import pytest
 
 from ledgerlearn.exceptions import VerificationError
 from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.learning.models import MLP
 from ledgerlearn.ledger import revert_error_class
 from ledgerlearn.oracle import Mode, Report, load_network
 from ledgerlearn.training import TrainingClient
@@ -32,7 +31,7 @@ from ledgerlearn.verification import (
 )
 from ledgerlearn.verification.optimistic import FixedPointLayer, trace_leaf
 from tests.oracle_env import TOKEN, Env, build_oracle_env
-from tests.oracle_net import ROW
+from tests.oracle_net import ROW, publish_traced_mlp
 
 BOND = 20 * TOKEN  # OptimisticParameters() bonds
 FEE = 10 * TOKEN
@@ -85,27 +84,8 @@ class Net:
 
 def build_net(tmp_path: Path) -> Net:
     env = build_oracle_env(tmp_path)
-    weights = tmp_path / "mlp3.safetensors"
-    weights.write_bytes(MLP(4, 3, (8, 6), seed=5).to_bytes())
-    record = env.registry.publish(
-        env.owner,
-        "digits",
-        weights,
-        framework="numpy",
-        architecture={"kind": "mlp", "inputs": 4, "hidden": [8, 6], "classes": 3},
-        inputs=[{"name": "x", "dtype": "float32", "shape": [None, 4]}],
-        outputs=[{"name": "probabilities", "dtype": "float32", "shape": [None, 3]}],
-        license="MIT",
-    )
-    for key in env.providers:
-        env.oracle.serve(key, "digits", record.version)
-    model, _ = load_network(env.registry, "digits", record.version)
-    network = FixedPointNetwork.from_mlp(model)
-    client = OptimisticClient(env.chain, env.oracle.deployment, env.oracle)
-    client.bind_trace(env.owner, "digits", record.version, network)
-    return Net(
-        env, client, network, record.version, TrainingClient(env.chain, env.oracle.deployment)
-    )
+    version, network, client = publish_traced_mlp(env, tmp_path, hidden=(8, 6), seed=5)
+    return Net(env, client, network, version, TrainingClient(env.chain, env.oracle.deployment))
 
 
 @pytest.fixture(scope="module")

@@ -373,6 +373,15 @@ class LearningProofClient:
         """Return the beacon request that samples ``claim_id``."""
         return bytes(self.chain.call(self.contract.functions.randomnessRequestId(claim_id)))
 
+    def verdict_of(self, claim_id: int, verifier: str) -> SegmentCheck | None:
+        """Return the check ``verifier`` posted on ``claim_id``, or ``None``."""
+        posted, passed, segment, distance = self.chain.call(
+            self.contract.functions.verdictOf(claim_id, to_checksum_address(verifier))
+        )
+        if not posted:
+            return None
+        return SegmentCheck(int(segment), bool(passed), int(distance) / 1e6)
+
     def log_cid(self, claim_id: int) -> str:
         """Return the CID of ``claim_id``'s log, from its ``WorkSubmitted`` event."""
         (event,) = self.contract.events.WorkSubmitted().get_logs(
@@ -495,11 +504,9 @@ class LearningVerifier:
 
     def verify(self, claim_id: int) -> SegmentCheck:
         """Check ``claim_id`` and post the verdict (once); return the check."""
-        posted, passed, segment, distance = self.client.chain.call(
-            self.client.contract.functions.verdictOf(claim_id, self.key.address)
-        )
-        if posted:  # idempotent: what was posted stands
-            return SegmentCheck(int(segment), bool(passed), int(distance) / 1e6)
+        posted = self.client.verdict_of(claim_id, self.key.address)
+        if posted is not None:  # idempotent: what was posted stands
+            return posted
         result = self.check(claim_id)
         self.client.submit_verdict(self.key, claim_id, result)
         return result

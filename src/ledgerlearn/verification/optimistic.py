@@ -28,7 +28,6 @@ model's on near ties.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,6 +46,7 @@ from ledgerlearn.learning.models import MLP
 from ledgerlearn.ledger import Chain, DeploymentManifest, OptimisticParameters, receipt_events
 from ledgerlearn.oracle import OracleClient
 from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.verification.proven import input_row
 
 __all__ = [
     "FRAC_BITS",
@@ -300,7 +300,7 @@ class Trace:
     @property
     def label(self) -> int:
         """The argmax of the logits (the first on a tie), as the contract computes it."""
-        return int(np.argmax(np.asarray(self.logits, dtype=object)))
+        return max(range(len(self.logits)), key=self.logits.__getitem__)
 
     def leaf(self, index: int) -> bytes:
         """Return leaf ``index``."""
@@ -342,23 +342,7 @@ def input_commitment(network: FixedPointNetwork, raw: bytes) -> int:
     VerificationError
         If the document is not one row of ``network.features`` numbers.
     """
-    return int.from_bytes(trace_leaf(0, network.quantise(_input_row(raw, network.features))))
-
-
-def _input_row(raw: bytes, features: int) -> list[float]:
-    try:
-        rows = json.loads(raw)["x"]
-        row = np.asarray(rows, dtype=np.float64)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VerificationError(
-            f'an optimistic request\'s input must be {{"x": [[...]]}}: {exc}'
-        ) from exc
-    if row.shape != (1, features):
-        raise VerificationError(
-            f"an optimistic request's input must be one row of {features} numbers, "
-            f"got shape {row.shape}"
-        )
-    return [float(v) for v in row[0]]
+    return int.from_bytes(trace_leaf(0, network.quantise(input_row(raw, network.features))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,8 +200,11 @@ def fetch_circuit(
     return dataclasses.replace(circuit, directory=target)
 
 
-def input_row(raw: bytes, features: int) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """Read the single row of a request input document (``{"x": [[...]]}``).
+def input_row(raw: bytes, features: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Read the single row of a proven or optimistic request's input (``{"x": [[...]]}``).
+
+    The values are kept as float64, as written; the circuit reads them as float32, the
+    fixed-point trace rounds them from float64.
 
     Raises
     ------
@@ -210,16 +213,17 @@ def input_row(raw: bytes, features: int) -> np.ndarray[Any, np.dtype[np.float32]
     """
     try:
         rows = json.loads(raw)["x"]
-        row = np.asarray(rows, dtype=np.float32)
+        row = np.asarray(rows, dtype=np.float64)
     except (ValueError, KeyError, TypeError) as exc:
         raise VerificationError(
-            f'a proven request\'s input must be {{"x": [[...]]}}: {exc}'
+            f'a proven or optimistic request\'s input must be {{"x": [[...]]}}: {exc}'
         ) from exc
     if row.shape != (1, features):
         raise VerificationError(
-            f"a proven request's input must be one row of {features} numbers, got {row.shape}"
+            f"a proven or optimistic request's input must be one row of {features} numbers, "
+            f"got shape {row.shape}"
         )
-    first: np.ndarray[Any, np.dtype[np.float32]] = row[0]
+    first: np.ndarray[Any, np.dtype[np.float64]] = row[0]
     return first
 
 

@@ -153,6 +153,7 @@ def test_manifest_verify_refuses_another_chain(capsys: pytest.CaptureFixture[str
     assert code == ExitCode.CHAIN_MISMATCH and "chain 1" in out["error"]
 
 
+@pytest.mark.timeout(900)  # the verification section builds an EZKL circuit (~2 min)
 def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     quick = ["--network-rounds", "1"]
     code, data, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
