@@ -91,6 +91,7 @@ contract LearningProofs is ReentrancyGuardTransient {
 
     error LearningNotActor(address identity, address actor);
     error LearningInvalid(string field);
+    error LearningInsufficientStake(address trainer, uint256 stake, uint256 required);
     error LearningWrongStatus(uint256 claimId, Status status);
     error LearningRandomnessPending(uint256 claimId, bytes32 randomnessRequestId);
     error LearningPanelMismatch(uint256 claimId);
@@ -153,7 +154,8 @@ contract LearningProofs is ReentrancyGuardTransient {
      * produced, the Merkle root of its `segments`-segment proof-of-learning log and the
      * log's CID. Returns the claim id and asks the beacon for the check's randomness.
      *
-     * Requirements: the caller acts for `trainer`; hashes, CID and `segments` are set.
+     * Requirements: the caller acts for `trainer`; hashes, CID and `segments` are set;
+     * `trainer` has at least the slash amount staked, so a failed check costs it something.
      *
      * Emits {WorkSubmitted}.
      */
@@ -166,6 +168,9 @@ contract LearningProofs is ReentrancyGuardTransient {
         if (logRoot == bytes32(0)) revert LearningInvalid("logRoot");
         if (segments == 0) revert LearningInvalid("segments");
         if (logCid.length == 0) revert LearningInvalid("logCid");
+        uint256 stake = _vault.stakeOf(trainer);
+        uint256 required = _parameters.slashAmount;
+        if (stake < required) revert LearningInsufficientStake(trainer, stake, required);
         claimId = _count++;
         Claim storage c = _claims[claimId];
         c.status = Status.Drawing;

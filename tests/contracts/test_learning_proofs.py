@@ -186,6 +186,10 @@ def test_bad_submissions_and_verdicts_are_refused(net: Net) -> None:
     log = net.log(seed=5)
     with pytest.raises(revert_error_class("LearningNotActor")):
         net.client.submit(env.outsider, log, net.store, trainer=trainer.address)
+    # Work with nothing at stake could not be slashed: it is not accepted for checking.
+    assert net.stake_of(env.outsider.address) == 0
+    with pytest.raises(revert_error_class("LearningInsufficientStake")):
+        net.client.submit(env.outsider, log, net.store)
     claim_id = net.client.submit(trainer, log, net.store)
     with pytest.raises(revert_error_class("LearningRandomnessPending")):
         net.client.draw(env.client, claim_id)
