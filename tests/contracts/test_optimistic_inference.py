@@ -166,12 +166,20 @@ def test_a_lying_claim_loses_its_bond_to_the_honest_challenger(net: Net) -> None
     assert step["args"]["layer"] == 1  # dense layer 1 makes trace leaf 2, where the lie is
     assert net.balance(liar_key.address) == balances[0]  # its bond is gone
     assert net.balance(watcher_key.address) == balances[1] - BOND + BOND  # won the liar's
+    # The new claim is challenged in turn: the first dispute's reveals do not count in it.
+    assert client.revealed_output(request_id, watcher_key.address) is not None
+    second = DisputeAgent(net.key_of(drawn[1]), client, net.network, lie)
+    assert second.watch(request_id)
+    assert client.revealed_output(request_id, watcher_key.address) is None
+    net.play(request_id, second, watcher)
+    assert client.get_claim(request_id).provider == watcher_key.address
+    assert net.balance(watcher_key.address) == balances[1] - BOND + 2 * BOND
     env.chain.mine(25)
     client.finalize(env.client, request_id)
     request = env.oracle.get_request(request_id)
     assert (request.status, request.result) == ("fulfilled", honest.label)
     assert request.agreeing_signers(env.oracle.selected(request_id)) == []
-    assert net.balance(watcher_key.address) == balances[1] + BOND  # its own bond back
+    assert net.balance(watcher_key.address) == balances[1] + 2 * BOND  # its own bond back
 
 
 def test_a_lying_challenger_loses_to_the_honest_claimant(net: Net) -> None:

@@ -513,9 +513,19 @@ class OptimisticClient:
         )
 
     def revealed_output(self, request_id: int, party: str) -> list[int] | None:
-        """Return the output vector ``party`` revealed in ``request_id``'s current step."""
+        """Return the output vector ``party`` revealed in ``request_id``'s current dispute.
+
+        Only reveals since the latest challenge count: a request whose claim was taken over
+        by a winning challenger can be disputed again, and an older dispute's vector is not
+        an answer in the new one.
+        """
+        challenges = self.contract.events.ClaimChallenged().get_logs(
+            from_block=self.start_block, argument_filters={"requestId": request_id}
+        )
+        if not challenges:
+            return None
         events = self.contract.events.OutputRevealed().get_logs(
-            from_block=self.start_block,
+            from_block=challenges[-1]["blockNumber"],
             argument_filters={"requestId": request_id, "party": to_checksum_address(party)},
         )
         if not events:
