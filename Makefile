@@ -39,7 +39,7 @@ lint: $(VENV)/.installed
 	@$(BIN)/mypy
 
 test: setup contracts-check lint
-	@$(BIN)/pytest -q
+	@$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 demo: setup
 	@$(BIN)/ledgerlearn demo
