@@ -236,6 +236,7 @@ class TrainingNode:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = NodeMetrics(role, self.address)
         self._state = self._load()
+        self._saved = b""  # the state.json bytes this node last wrote
         self.cursor = EventCursor(
             chain,
             self.client.coordinator,
@@ -274,7 +275,14 @@ class TrainingNode:
             "done": self._state.done,
             "log": self._state.log[-500:],
         }
-        atomic_write_bytes(self.state_dir / "state.json", json.dumps(state, indent=1).encode())
+        # Compact JSON goes through the C encoder; an unchanged state is not written again
+        # (a node checkpoints after every poll, and most polls of a 100-trainer round
+        # bring nothing for it).
+        raw = json.dumps(state, separators=(",", ":")).encode()
+        if raw == self._saved:
+            return
+        atomic_write_bytes(self.state_dir / "state.json", raw)
+        self._saved = raw
 
     def _on_event(self, event: Any) -> None:
         """Record a coordinator event of this task (idempotent: keyed by round and trainer).
