@@ -54,11 +54,19 @@ from ledgerlearn.storage import LocalContentStore
 if TYPE_CHECKING:
     from ledgerlearn.demo import DemoReport
 
-__all__ = ["oracle_section"]
+__all__ = ["oracle_section", "provider_keys"]
 
 TOKEN = 10**18
 REVIEW_AT = 0.5
 """Results of the median query (P(last class)) at or above this ask for review."""
+
+
+def provider_keys() -> list[Secp256k1Key]:
+    """Return the demo's five provider identities (deterministic: a rerun finds the same)."""
+    return [
+        Secp256k1Key.from_secret(hashlib.sha256(f"demo provider {i}".encode()).digest())
+        for i in range(5)
+    ]
 
 
 def oracle_section(
@@ -94,10 +102,7 @@ def oracle_section(
     deployer, member, gateway_account = chain.accounts[0], chain.accounts[1], chain.accounts[2]
     oracle = OracleClient(chain, manifest)
     token = oracle.token.functions
-    keys = [
-        Secp256k1Key.from_secret(hashlib.sha256(f"demo provider {i}".encode()).digest())
-        for i in range(5)
-    ]
+    keys = provider_keys()
     for key in keys:
         chain.sender(deployer).send({"to": key.address, "value": Wei(10 * 10**18)})
     for address in [*(k.address for k in keys), gateway_account.address]:

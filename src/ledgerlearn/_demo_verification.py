@@ -197,7 +197,7 @@ def verification_section(
     request = oracle.get_request(request_id)
     oracle.fulfil(client, build_report(request, oracle.selected(request_id), answers))
     lie = oracle.get_request(request_id).result
-    stakes = {k.address: int(training.vault.functions.stakeOf(k.address).call()) for k in chosen}
+    stakes = {k.address: training.stake_of(k.address) for k in chosen}
     audits.open(client, request_id)
     beacon.fulfil(audits.randomness_request_id(request_id))
     panel = audits.draw(client, request_id)
@@ -205,7 +205,7 @@ def verification_section(
         if key.address in panel:
             Auditor(key, audits, store, [loaded]).audit(request_id)
     outcome = audits.finalize(client, request_id)
-    lost = {a: stakes[a] - int(training.vault.functions.stakeOf(a).call()) for a in stakes}
+    lost = {a: stakes[a] - training.stake_of(a) for a in stakes}
     say(
         f"audit: request {request_id} fulfilled by a lying quorum with label {lie}; 3 auditors "
         f"(none of its providers) re-ran the artifact → {outcome.status}, corrected label "

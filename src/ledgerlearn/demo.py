@@ -18,7 +18,6 @@ Trust assumption: as each layer's; nothing here is mocked.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 from collections.abc import Callable
@@ -27,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlearn._demo_network import network_section, private_config
-from ledgerlearn._demo_oracle import oracle_section
+from ledgerlearn._demo_oracle import oracle_section, provider_keys
 from ledgerlearn._demo_registry import registry_section
 from ledgerlearn._demo_verification import verification_section
 from ledgerlearn.exceptions import ConfigError
-from ledgerlearn.identity import Ed25519Key, Secp256k1Key, did_key_from_key, resolve_did_key
+from ledgerlearn.identity import Ed25519Key, did_key_from_key, resolve_did_key
 from ledgerlearn.ledger import (
     Chain,
     DeploymentManifest,
@@ -196,10 +195,6 @@ def run_demo(
             processes=processes,
         )
         oracle_section(chain, manifest, workdir, say, report)
-        node_keys = [
-            Secp256k1Key.from_secret(hashlib.sha256(f"demo provider {i}".encode()).digest())
-            for i in range(5)
-        ]
         if verification:
             verification_section(
                 chain,
@@ -207,7 +202,7 @@ def run_demo(
                 workdir,
                 say,
                 report,
-                vrf_holders=[*chain.accounts[2:5], *node_keys],
+                vrf_holders=[*chain.accounts[2:5], *provider_keys()],
             )
     return report
 
