@@ -494,9 +494,10 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
     /**
      * @dev Settles `Proven` request `requestId` with drawn provider `provider`'s zk proof.
      * `selected` repeats the draw. The proof's public instances must be the request's
-     * `zkInputHash`, the weight commitment bound to the version in the registry, then the
-     * logits (field elements; above half the order they are negative); the verifier bound to
-     * the version must accept it. The result is the index of the largest logit (the first on
+     * `zkInputHash`, the weight commitment bound to the version in the registry (absent when
+     * the circuit's verifying key commits to the weights), then the logits (field elements;
+     * above half the order they are negative); the verifier bound to the version must
+     * accept it. The result is the index of the largest logit (the first on
      * a tie); the whole fee goes to `provider`.
      *
      * Requirements: the caller acts for `provider`, which was drawn; the request is proven,
@@ -516,9 +517,11 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         Request storage r = _request(requestId);
         uint256 position = _openFor(requestId, r, Mode.Proven, provider, selected);
         ModelRegistry.Circuit memory circuit = _registry.circuitOf(r.modelId, r.version);
-        if (instances.length < 3) revert OracleInstanceMismatch(requestId, instances.length);
+        // Logits follow the input hash, and the weight commitment unless the key holds it.
+        uint256 first = circuit.weightsInKey ? 1 : 2;
+        if (instances.length <= first) revert OracleInstanceMismatch(requestId, instances.length);
         if (instances[0] != _zkInputs[requestId]) revert OracleInstanceMismatch(requestId, 0);
-        if (instances[1] != circuit.weightCommitment) revert OracleInstanceMismatch(requestId, 1);
+        if (first == 2 && instances[1] != circuit.weightCommitment) revert OracleInstanceMismatch(requestId, 1);
         // EZKL's verifiers revert on a false proof rather than return false: both refuse.
         try IHalo2Verifier(circuit.verifier).verifyProof(proof, instances) returns (bool valid) {
             if (!valid) revert OracleInvalidProof(requestId);
@@ -526,7 +529,7 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
             revert OracleInvalidProof(requestId);
         }
 
-        int256 label = int256(_argmaxLogit(requestId, instances));
+        int256 label = int256(_argmaxLogit(requestId, instances, first));
         r.agreed = uint32(1 << position);
         _fulfilBy(requestId, r, provider, label, keccak256(abi.encodePacked(instances)));
         emit ProofAccepted(requestId, provider, circuit.verifier, label);
@@ -848,17 +851,21 @@ contract InferenceOracle is AccessControl, EIP712, ReentrancyGuardTransient {
         if (fee > 0) _token.safeTransfer(r.requester, fee);
     }
 
-    /// @dev The index of the largest logit among `instances[2:]` (signed field elements).
-    function _argmaxLogit(uint256 requestId, uint256[] calldata instances) private pure returns (uint256 best) {
+    /// @dev The index of the largest logit among `instances[first:]` (signed field elements).
+    function _argmaxLogit(uint256 requestId, uint256[] calldata instances, uint256 first)
+        private
+        pure
+        returns (uint256 best)
+    {
         int256 top = type(int256).min;
-        for (uint256 i = 2; i < instances.length; ++i) {
+        for (uint256 i = first; i < instances.length; ++i) {
             uint256 v = instances[i];
             if (v >= BN254_ORDER) revert OracleInstanceMismatch(requestId, i);
             // v < BN254_ORDER < 2^254, so both casts are exact.
             int256 logit = v > BN254_ORDER / 2 ? int256(v) - int256(BN254_ORDER) : int256(v);
             if (logit > top) {
                 top = logit;
-                best = i - 2;
+                best = i - first;
             }
         }
     }

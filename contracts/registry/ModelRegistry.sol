@@ -90,13 +90,18 @@ contract ModelRegistry is AccessControl, EIP712 {
     }
 
     /// @dev A version's zk circuit: the deployed verifier, the circuit's commitment to the
-    /// weights (a BN254 field element, the proofs' second public instance), and the circuit
-    /// manifest (settings, keys, compiled circuit, SRS hash) in the content store.
+    /// weights, and the circuit manifest (settings, keys, compiled circuit, SRS hash) in the
+    /// content store. With `weightsInKey` false the weights are hashed inside the circuit and
+    /// `weightCommitment` (a BN254 field element) is the proofs' second public instance. With
+    /// it true the weights are constants of the circuit, so the verifying key the verifier
+    /// embeds commits to them; `weightCommitment` is then the keccak256 of that key and the
+    /// proofs' instances are the input hash and the logits only.
     struct Circuit {
         address verifier;
         uint256 weightCommitment;
         bytes32 manifestSha256;
         bytes manifestCid;
+        bool weightsInKey;
     }
 
     IdentityRegistry private immutable _identities;

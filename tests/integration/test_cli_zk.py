@@ -41,15 +41,23 @@ def test_setup_binds_the_circuit_and_fetch_rebuilds_it(
         capsys, "zk", "setup", ref, "--calibration", str(work / "bad.json"), *chain, *owner, *root
     )
     assert code == ExitCode.USAGE
+    code, _ = run(capsys, "zk", "setup", ref, "--weights", "public", *chain, *owner, *root)
+    assert code == ExitCode.USAGE
 
     (work / "calibration.json").write_text(json.dumps({"x": [[0.5, -1, 2, 0.25]] * 4}))
     code, bound = run(
         capsys, "zk", "setup", ref, "--dir", str(work / "circuit"),
-        "--calibration", str(work / "calibration.json"), *chain, *owner, *root,
+        "--calibration", str(work / "calibration.json"), "--weights", "fixed",
+        *chain, *owner, *root,
     )  # fmt: skip
     assert code == ExitCode.OK and bound["localSrs"] is True  # type: ignore[index]
-    code, fetched = run(capsys, "zk", "fetch", ref, "--dir", str(work / "fetched"), *chain, *root)
-    assert code == ExitCode.OK
+    assert bound["weights"] == "fixed"  # type: ignore[index]
+    code, fetched = run(
+        capsys, "zk", "fetch", ref, "--dir", str(work / "fetched"), "--audit", *chain, *root
+    )
+    assert code == ExitCode.OK, fetched
+    assert fetched["audited"] is True  # type: ignore[index]
+    assert fetched["weights"] == "fixed"  # type: ignore[index]
     assert fetched["weightCommitment"] == bound["weightCommitment"]  # type: ignore[index]
     assert (work / "fetched" / "vk.key").read_bytes() == (work / "circuit" / "vk.key").read_bytes()
     # Bound once: a second setup cannot rebind the version.

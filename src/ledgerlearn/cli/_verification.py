@@ -78,6 +78,14 @@ def zk_setup(
         Path | None,
         typer.Option(help="A ceremony SRS file; without it a local SRS is made (development)."),
     ] = None,
+    weights: Annotated[
+        str,
+        typer.Option(
+            help="How proofs bind the weights: 'hashed' (a public Poseidon commitment) or "
+            "'fixed' (circuit constants the verifying key commits to; far fewer rows, for "
+            "models whose hashed circuit is too large, e.g. a 784-input MLP)."
+        ),
+    ] = "hashed",
     backend: BackendOption = None,
     rpc_url: RpcOption = None,
     manifest: ManifestOption = None,
@@ -91,7 +99,10 @@ def zk_setup(
     """Build a version's circuit, deploy its verifier and bind both to it in the registry."""
     from ledgerlearn.oracle import load_network
     from ledgerlearn.verification import publish_circuit, setup_circuit
+    from ledgerlearn.verification.zk import WEIGHTS
 
+    if weights not in WEIGHTS:
+        raise typer.BadParameter(f"--weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     out = Output(json_output)
     opts = _options(
         backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
@@ -101,7 +112,7 @@ def zk_setup(
         registry = _client(s)
         network, _ = load_network(registry, name, version)
         rows = _calibration(calibration, network.sizes[0])
-        circuit = setup_circuit(network, rows, directory, srs=srs, log=out.info)
+        circuit = setup_circuit(network, rows, directory, srs=srs, log=out.info, weights=weights)
         binding = publish_circuit(s.chain, registry, s.key, name, version, circuit)
     data = {
         "model": name,
@@ -111,6 +122,7 @@ def zk_setup(
         "localSrs": circuit.local_srs,
         "verifier": binding.verifier,
         "weightCommitment": f"0x{binding.weight_commitment:064x}",
+        "weights": circuit.weights,
         "manifestCid": binding.manifest_cid,
     }
     warning = (
@@ -129,6 +141,14 @@ def zk_setup(
 def zk_fetch(
     model: Annotated[str, typer.Argument(help="NAME@VERSION (or NAME@CHANNEL).")],
     directory: CircuitDirOption = Path("circuit"),
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit",
+            help="Also rebuild the circuit from the registered weights (ONNX export, then "
+            "the verifying key) and refuse it if either differs.",
+        ),
+    ] = False,
     backend: BackendOption = None,
     rpc_url: RpcOption = None,
     manifest: ManifestOption = None,
@@ -140,10 +160,12 @@ def zk_fetch(
 
     with _reading(backend, rpc_url, manifest, root) as s:
         name, version = _version(s, model)
-        circuit = fetch_circuit(s.chain, _client(s), name, version, directory)
+        circuit = fetch_circuit(s.chain, _client(s), name, version, directory, audit=audit)
+    checked = "verifier code checked" + (", rebuilt from the registered weights" if audit else "")
     Output(json_output).result(
-        {"model": name, "version": version, "directory": str(directory)} | circuit.to_json(),
-        f"circuit of {name}@{version} fetched to {directory} (verifier code checked)",
+        {"model": name, "version": version, "directory": str(directory), "audited": audit}
+        | circuit.to_json(),
+        f"circuit of {name}@{version} fetched to {directory} ({checked})",
     )
 
 

@@ -233,25 +233,31 @@ class CircuitBinding:
     verifier
         Address of the deployed Halo2 verifier.
     weight_commitment
-        The circuit's Poseidon commitment to the weights (a proof's second instance).
+        The circuit's Poseidon commitment to the weights (a proof's second instance), or the
+        keccak256 of its verifying key when ``weights_in_key``.
     manifest_sha256
         Hex sha256 of the circuit manifest.
     manifest_cid
         CID of the circuit manifest (which lists the settings', keys' and circuit's CIDs).
+    weights_in_key
+        The weights are constants of the circuit, committed by the verifying key the
+        verifier embeds; proofs then carry no weight commitment instance.
     """
 
     verifier: str
     weight_commitment: int
     manifest_sha256: str
     manifest_cid: str
+    weights_in_key: bool = False
 
-    def to_tuple(self) -> tuple[str, int, bytes, bytes]:
+    def to_tuple(self) -> tuple[str, int, bytes, bytes, bool]:
         """ABI tuple."""
         return (
             to_checksum_address(self.verifier),
             self.weight_commitment,
             bytes.fromhex(self.manifest_sha256),
             parse_cid(self.manifest_cid).binary,
+            self.weights_in_key,
         )
 
 
@@ -940,6 +946,7 @@ class ModelRegistryClient:
             weight_commitment=int(raw[1]),
             manifest_sha256=bytes(raw[2]).hex(),
             manifest_cid=cid_from_binary(bytes(raw[3])),
+            weights_in_key=bool(raw[4]),
         )
 
     # --- verification -----------------------------------------------------------------------

@@ -9,7 +9,9 @@ and the content store alone, checking every hash. A requester asks in ``PROVEN``
 the circuit's hash of its input (:func:`request_input_hash`); a drawn provider proves the
 inference and settles the request with :func:`prove_request`, and the ``InferenceOracle``
 accepts it only if the bound verifier accepts the proof with the request's input hash and
-the version's weight commitment as public inputs.
+the version's weight commitment as public inputs (or, for a circuit built with
+``weights="fixed"``, with the input hash alone: the bound verifier's key commits to the
+weights).
 
 References: EZKL (zkonduit/ezkl); the oracle's proven mode (``InferenceOracle``).
 
@@ -46,10 +48,12 @@ from ledgerlearn.storage import ContentStore
 from ledgerlearn.verification.zk import (
     Circuit,
     Proof,
+    audit_circuit,
     compile_verifier,
     deploy_verifier,
     input_hash,
     install_directory,
+    key_commitment,
     prove,
     verify_proof,
 )
@@ -134,6 +138,7 @@ def publish_circuit(
         weight_commitment=circuit.weight_commitment,
         manifest_sha256=hashlib.sha256(raw).hexdigest(),
         manifest_cid=str(store.put(raw)),
+        weights_in_key=circuit.weights_in_key,
     )
     registry.bind_circuit(key, name, version, binding, publisher=publisher)
     return binding
@@ -147,13 +152,17 @@ def fetch_circuit(
     directory: str | Path,
     *,
     check_verifier: bool = True,
+    audit: bool = False,
 ) -> Circuit:
     """Rebuild ``name@version``'s circuit directory from the registry and the store.
 
     Every file is read by the CID the manifest names (the store checks each block), the
     manifest by the hash the registry holds, and the circuit's weight commitment against
-    the binding. With ``check_verifier`` the deployed verifier's code must be what the
-    manifest's ``Verifier.sol`` compiles to with the pinned solc-js.
+    the binding (for a circuit whose key holds the weights, the key's keccak256). With
+    ``check_verifier`` the deployed verifier's code must be what the manifest's
+    ``Verifier.sol`` compiles to with the pinned solc-js. With ``audit`` the circuit is
+    also rebuilt from the registered weights (:func:`ledgerlearn.verification.zk.audit_circuit`),
+    which ties the verifier to *this version's* weights rather than to its publisher's word.
 
     Raises
     ------
@@ -182,10 +191,23 @@ def fetch_circuit(
             store.get_to_file(manifest["files"][file_name], work / file_name)
         atomic_write_bytes(work / "circuit.json", json.dumps(manifest["circuit"]).encode())
         circuit = Circuit.load(work)
-        if circuit.weight_commitment != binding.weight_commitment:
+        if (
+            circuit.weight_commitment != binding.weight_commitment
+            or circuit.weights_in_key != binding.weights_in_key
+        ):
             raise VerificationError(
                 f"the circuit of {name}@{version} commits to other weights than its binding"
             )
+        if circuit.weights_in_key and key_commitment(circuit.path("vk.key")) != (
+            binding.weight_commitment
+        ):
+            raise VerificationError(
+                f"the verifying key of {name}@{version} is not the one its binding commits to"
+            )
+        if audit:
+            from ledgerlearn.oracle import load_network
+
+            audit_circuit(load_network(registry, name, version)[0], circuit)
         if check_verifier:
             compiled = compile_verifier(circuit)
             deployed = bytes(chain.w3.eth.get_code(binding.verifier))
@@ -322,11 +344,11 @@ def verify_proven_answer(
     (event,) = oracle.events("ProofAccepted", requestId=request_id)
     tx = oracle.chain.w3.eth.get_transaction(event["transactionHash"])
     _, args = oracle.oracle.decode_function_input(tx["input"])
-    settings = json.loads(circuit.path("settings.json").read_text())
     proof = Proof(
         proof=bytes(args["proof"]),
         instances=tuple(int(v) for v in args["instances"]),
-        output_scale=int(settings["model_output_scales"][0]),
+        output_scale=circuit.output_scale,
+        weights_in_key=circuit.weights_in_key,
     )
     if proof.input_hash != oracle.zk_input_hash_of(request_id):
         raise InvalidProofError(f"request {request_id}'s proof is over another input hash")

@@ -1,12 +1,23 @@
 """Zero-knowledge proofs of inference with EZKL (Halo2 over BN254 with KZG commitments).
 
 A registered model is exported to ONNX (opset 18, weights inside the file, a fixed batch of
-one, logits out) and turned into a circuit with EZKL: settings with the input and the
-weights *hashed* (Poseidon) and the logits public, calibration on sample inputs, compiled
-circuit, SRS, proving and verifying keys, and the Solidity verifier EZKL renders. A proof's
-public instances are ``[input hash, weight commitment, logits...]``: a verifier who holds the
-model version's weight commitment and the request's input hash checks that *these* weights
-gave *these* logits on *this* input, without seeing the weights.
+one, logits out) and turned into a circuit with EZKL: settings with the input *hashed*
+(Poseidon) and the logits public, calibration on sample inputs, compiled circuit, SRS,
+proving and verifying keys, and the Solidity verifier EZKL renders. The weights are bound in
+one of two ways (``weights=``):
+
+``"hashed"`` (default)
+    The circuit hashes the weights too; a proof's public instances are ``[input hash, weight
+    commitment, logits...]``: a verifier who holds the model version's weight commitment and
+    the request's input hash checks that *these* weights gave *these* logits on *this*
+    input. Poseidon costs about 42 rows per parameter, so a 784-32-10 MLP needs 2^21 rows,
+    whose key setup does not fit in 24 GB.
+``"fixed"``
+    The weights are constants of the circuit, so the verifying key (which the verifier
+    contract embeds) commits to them, and the weight commitment is the keccak256 of that
+    key; a proof's instances are ``[input hash, logits...]``. The same MLP needs 2^15 rows.
+    The verifier is then specific to one model version, which the registry binding is
+    anyway; anyone re-running EZKL's setup on the stored circuit and SRS gets the same key.
 
 The verifier contract is compiled here with the pinned solc-js (EZKL's own compile step
 downloads a solc binary, which these machines cannot) and deployed like any contract; the
@@ -26,16 +37,20 @@ files EZKL publishes) and record its hash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import json
+import logging
+import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,10 +64,13 @@ __all__ = [
     "Circuit",
     "Proof",
     "VERIFIER_ABI",
+    "WEIGHTS",
+    "audit_circuit",
     "compile_verifier",
     "deploy_verifier",
     "input_hash",
     "install_directory",
+    "key_commitment",
     "prove",
     "setup_circuit",
     "verifier_call",
@@ -67,6 +85,9 @@ OPSET = 18
 """The ONNX opset circuits are built from."""
 
 _VERIFIER_CONTRACT = "Halo2Verifier"
+
+WEIGHTS = ("hashed", "fixed")
+"""How a circuit binds the weights: hashed into a public instance, or fixed in the key."""
 
 
 def _ezkl() -> Any:
@@ -98,6 +119,43 @@ def _run(call: Callable[..., Any], *args: Any, what: str) -> Any:
         raise VerificationError(f"EZKL {what} failed: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _quiet(what: str) -> Iterator[None]:
+    """Hold back what EZKL prints during a chatty step; show it only if the step fails.
+
+    Calibration prints a table per scale it tries and logs an error for each it drops.
+    EZKL's Rust code writes to file descriptors 1 and 2 and logs through the ``ezkl``
+    Python logger, so both are redirected for the step. Calls are sequential within a
+    process; other threads' output during the step lands in the held-back text, which is
+    logged at debug level.
+    """
+    logger = logging.getLogger("ezkl")
+    level = logger.level
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 1)
+        os.dup2(held.fileno(), 2)
+        logger.setLevel(logging.CRITICAL)
+        try:
+            yield
+        except VerificationError as exc:
+            raise VerificationError(f"{exc}\n{_tail(held)}") from exc
+        finally:
+            logger.setLevel(level)
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            logging.getLogger(__name__).debug("EZKL %s printed:\n%s", what, _tail(held))
+
+
+def _tail(held: IO[bytes], limit: int = 4000) -> str:
+    held.seek(0)
+    return held.read().decode(errors="replace")[-limit:]
+
+
 def _felt(hex_le: str) -> int:
     """Read a field element as EZKL prints it (32 bytes, little-endian hex)."""
     return int.from_bytes(bytes.fromhex(hex_le.removeprefix("0x")), "little")
@@ -116,14 +174,18 @@ class Proof:
     proof
         The Halo2 proof bytes the verifier contract takes.
     instances
-        ``[input hash, weight commitment, logits...]`` as field elements.
+        ``[input hash, weight commitment, logits...]`` as field elements, without the weight
+        commitment when ``weights_in_key``.
     output_scale
         Logits are fixed point with this many fractional bits.
+    weights_in_key
+        The circuit's weights are constants its verifying key commits to (``"fixed"``).
     """
 
     proof: bytes
     instances: tuple[int, ...]
     output_scale: int
+    weights_in_key: bool = False
 
     @property
     def input_hash(self) -> int:
@@ -131,14 +193,19 @@ class Proof:
         return self.instances[0]
 
     @property
-    def weight_commitment(self) -> int:
-        """Poseidon hash of the quantised weights."""
-        return self.instances[1]
+    def weight_commitment(self) -> int | None:
+        """Poseidon hash of the quantised weights; ``None`` when the key commits to them."""
+        return None if self.weights_in_key else self.instances[1]
+
+    @property
+    def logit_instances(self) -> tuple[int, ...]:
+        """The logits as field elements (the instances after the commitments)."""
+        return self.instances[1 if self.weights_in_key else 2 :]
 
     @property
     def logits(self) -> tuple[float, ...]:
         """The proven logits, as floats."""
-        return tuple(_signed(v) / 2**self.output_scale for v in self.instances[2:])
+        return tuple(_signed(v) / 2**self.output_scale for v in self.logit_instances)
 
     @property
     def label(self) -> int:
@@ -151,6 +218,7 @@ class Proof:
             "proof": "0x" + self.proof.hex(),
             "instances": [f"0x{v:064x}" for v in self.instances],
             "outputScale": self.output_scale,
+            "weightsInKey": self.weights_in_key,
         }
 
     @classmethod
@@ -166,13 +234,19 @@ class Proof:
             proof = bytes.fromhex(str(data["proof"]).removeprefix("0x"))
             instances = tuple(int(str(v), 16) for v in data["instances"])
             scale = int(data["outputScale"])
+            in_key = data.get("weightsInKey", False)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidProofError(
                 f"not a proof object ({exc}): expected proof, instances, outputScale"
             ) from exc
-        if len(instances) < 3 or any(not 0 <= v < BN254_ORDER for v in instances):
-            raise InvalidProofError("a proof needs >= 3 instances, each below the BN254 order")
-        return cls(proof, instances, scale)
+        if not isinstance(in_key, bool):
+            raise InvalidProofError(f"weightsInKey must be true or false, got {in_key!r}")
+        least = 2 if in_key else 3
+        if len(instances) < least or any(not 0 <= v < BN254_ORDER for v in instances):
+            raise InvalidProofError(
+                f"a proof needs >= {least} instances, each below the BN254 order"
+            )
+        return cls(proof, instances, scale, in_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +265,14 @@ class Circuit:
     logrows
         The circuit has ``2**logrows`` rows.
     weight_commitment
-        Poseidon hash of the quantised weights (the proof's second instance).
+        Poseidon hash of the quantised weights (the proof's second instance), or with
+        ``weights="fixed"`` the keccak256 of ``vk.key``, which commits to them.
     srs_sha256
         Hash of the SRS the keys were made with.
     local_srs
         True when the SRS was generated here (development only).
+    weights
+        ``"hashed"`` or ``"fixed"`` (see the module docstring).
     """
 
     directory: Path
@@ -205,6 +282,23 @@ class Circuit:
     weight_commitment: int
     srs_sha256: str
     local_srs: bool
+    weights: str = "hashed"
+
+    @property
+    def weights_in_key(self) -> bool:
+        """True when the verifying key, not a public instance, commits to the weights."""
+        return self.weights == "fixed"
+
+    @property
+    def output_scale(self) -> int:
+        """Fractional bits of the proven logits (from ``settings.json``)."""
+        settings = json.loads(self.path("settings.json").read_text())
+        return int(settings["model_output_scales"][0])
+
+    @property
+    def instance_count(self) -> int:
+        """How many public instances a proof of this circuit has."""
+        return (1 if self.weights_in_key else 2) + self.classes
 
     def path(self, name: str) -> Path:
         """Return the path of one of the circuit's files."""
@@ -234,7 +328,13 @@ class Circuit:
             weight_commitment=int(data["weightCommitment"], 16),
             srs_sha256=str(data["srsSha256"]),
             local_srs=bool(data["localSrs"]),
+            weights=str(data.get("weights", "hashed")),
         )
+        if circuit.weights not in WEIGHTS:
+            raise VerificationError(
+                f"circuit {root} binds its weights as {circuit.weights!r}; expected one of "
+                f"{', '.join(WEIGHTS)}"
+            )
         missing = [n for n in _FILES if not circuit.path(n).is_file()]
         if missing:
             raise VerificationError(
@@ -251,6 +351,7 @@ class Circuit:
             "weightCommitment": f"0x{self.weight_commitment:064x}",
             "srsSha256": self.srs_sha256,
             "localSrs": self.local_srs,
+            "weights": self.weights,
         }
 
 
@@ -281,6 +382,7 @@ def setup_circuit(
     *,
     srs: str | Path | None = None,
     log: Callable[[str], None] | None = None,
+    weights: str = "hashed",
 ) -> Circuit:
     """Build a model's circuit, keys and verifier; write them to ``directory``.
 
@@ -299,6 +401,10 @@ def setup_circuit(
         (development only, see the module's trust assumption).
     log
         Called with a line per step and its duration.
+    weights
+        ``"hashed"`` (a public Poseidon commitment) or ``"fixed"`` (constants the verifying
+        key commits to; for models whose hashed circuit is too large, see the module
+        docstring).
 
     Returns
     -------
@@ -308,10 +414,16 @@ def setup_circuit(
     Raises
     ------
     VerificationError
-        If a step fails (the message names it) or the SRS is too small.
+        If a step fails (the message names it), the SRS is too small or ``weights`` is
+        neither ``"hashed"`` nor ``"fixed"``.
     ZkToolchainError
         If EZKL is not installed.
     """
+    if weights not in WEIGHTS:
+        raise VerificationError(
+            f"weights must be one of {', '.join(WEIGHTS)} (how the circuit binds them), "
+            f"got {weights!r}"
+        )
     ezkl = _ezkl()
     say = log or (lambda _line: None)
     target = Path(directory)
@@ -336,21 +448,22 @@ def setup_circuit(
         model.export_onnx(work / "model.onnx", OPSET, output="logits", batch=1)
         args = ezkl.PyRunArgs()
         args.input_visibility = "hashed"
-        args.param_visibility = "hashed"
+        args.param_visibility = weights
         args.output_visibility = "public"
         path = {name: str(work / name) for name in (*_FILES, "calibration.json", "w.json")}
         step("gen_settings", ezkl.gen_settings, path["model.onnx"], path["settings.json"], args)
         (work / "calibration.json").write_text(
             json.dumps({"input_data": [[float(v) for v in row] for row in samples]})
         )
-        step(
-            "calibrate_settings",
-            ezkl.calibrate_settings,
-            path["calibration.json"],
-            path["model.onnx"],
-            path["settings.json"],
-            "resources",
-        )
+        with _quiet("calibrate_settings"):
+            step(
+                "calibrate_settings",
+                ezkl.calibrate_settings,
+                path["calibration.json"],
+                path["model.onnx"],
+                path["settings.json"],
+                "resources",
+            )
         settings = json.loads((work / "settings.json").read_text())
         logrows = int(settings["run_args"]["logrows"])
         step(
@@ -381,7 +494,10 @@ def setup_circuit(
             path["model.compiled"],
             str(work / "witness.json"),
         )
-        commitment = _felt(witness["processed_params"]["poseidon_hash"][0])
+        if weights == "hashed":
+            commitment = _felt(witness["processed_params"]["poseidon_hash"][0])
+        else:
+            commitment = key_commitment(work / "vk.key")
         try:
             step(
                 "create_evm_verifier",
@@ -401,12 +517,86 @@ def setup_circuit(
         for scratch in ("calibration.json", "w.json", "witness.json", "Verifier.abi"):
             (work / scratch).unlink(missing_ok=True)
         srs_sha = hashlib.sha256((work / "kzg.srs").read_bytes()).hexdigest()
-        circuit = Circuit(work, features, classes, logrows, commitment, srs_sha, local)
+        circuit = Circuit(work, features, classes, logrows, commitment, srs_sha, local, weights)
         atomic_write_bytes(work / "circuit.json", json.dumps(circuit.to_json(), indent=1).encode())
         install_directory(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Circuit.load(target)
+
+
+def audit_circuit(model: MLP, circuit: Circuit) -> None:
+    """Check that ``circuit`` was built from ``model``'s weights, by rebuilding it.
+
+    The circuit's files are trusted only as far as this goes: the ONNX export of the
+    registered model must be byte for byte the circuit's ``model.onnx``; compiled with the
+    circuit's settings, then through EZKL's key generation with the circuit's SRS, it must
+    give the circuit's ``vk.key`` (the key the verifier contract embeds; a proof from any
+    other circuit fails against it). The compiled file itself is not compared: EZKL
+    serialises it in hash-map order, so it differs between runs, while the key it generates
+    does not. Together with the check that the deployed verifier is the
+    one ``Verifier.sol`` compiles to (:func:`ledgerlearn.verification.proven.fetch_circuit`)
+    this ties the on-chain verifier to the registered weights, for hashed and fixed weights
+    alike. It costs one key setup (seconds at 2^15 rows, a minute at 2^17).
+
+    Parameters
+    ----------
+    model
+        The registered model version (loaded and checked against the registry).
+    circuit
+        The circuit bound to it.
+
+    Raises
+    ------
+    VerificationError
+        Naming the first file that the model does not rebuild.
+    """
+    if (model.sizes[0], model.sizes[-1]) != (circuit.features, circuit.classes):
+        raise VerificationError(
+            f"the circuit is for {circuit.features} inputs and {circuit.classes} classes; "
+            f"the model has {model.sizes[0]} and {model.sizes[-1]}"
+        )
+    ezkl = _ezkl()
+    scratch = Path(tempfile.mkdtemp(prefix="zk-audit-"))
+    try:
+        model.export_onnx(scratch / "model.onnx", OPSET, output="logits", batch=1)
+        if (scratch / "model.onnx").read_bytes() != circuit.path("model.onnx").read_bytes():
+            raise VerificationError(
+                "the circuit's model.onnx is not the ONNX export of the registered weights"
+            )
+        _run(
+            ezkl.compile_circuit,
+            str(scratch / "model.onnx"),
+            str(scratch / "model.compiled"),
+            str(circuit.path("settings.json")),
+            what="compile_circuit",
+        )
+        _run(
+            ezkl.setup,
+            str(scratch / "model.compiled"),
+            str(scratch / "vk.key"),
+            str(scratch / "pk.key"),
+            str(circuit.path("kzg.srs")),
+            what="setup",
+        )
+        if (scratch / "vk.key").read_bytes() != circuit.path("vk.key").read_bytes():
+            raise VerificationError(
+                "the circuit's vk.key is not the key the registered weights generate with its "
+                "settings and SRS: its verifier may accept proofs of another circuit"
+            )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def key_commitment(vk: Path) -> int:
+    """Return the keccak256 of a verifying key file, as an integer.
+
+    This is the weight commitment of a ``weights="fixed"`` circuit: its key commits to the
+    weights, and the verifier contract embeds the key.
+    """
+    from eth_utils import keccak
+
+    return int.from_bytes(keccak(vk.read_bytes()), "big")
 
 
 def install_directory(work: Path, target: Path) -> None:
@@ -501,11 +691,11 @@ def prove(circuit: Circuit, x: NDArray[np.generic]) -> Proof:
         data = json.loads(proof_path.read_text())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    settings = json.loads(circuit.path("settings.json").read_text())
     return Proof(
         proof=bytes.fromhex(data["hex_proof"].removeprefix("0x")),
         instances=tuple(_felt(v) for v in data["instances"][0]),
-        output_scale=int(settings["model_output_scales"][0]),
+        output_scale=circuit.output_scale,
+        weights_in_key=circuit.weights_in_key,
     )
 
 
@@ -526,15 +716,20 @@ def verify_proof(circuit: Circuit, proof: Proof, x: NDArray[np.generic] | None =
     InvalidProofError
         If the proof commits to other weights or another input, or does not verify.
     """
-    if proof.weight_commitment != circuit.weight_commitment:
+    if proof.weights_in_key != circuit.weights_in_key:
+        raise InvalidProofError(
+            f"the proof is for a circuit with {'fixed' if proof.weights_in_key else 'hashed'} "
+            f"weights; this model version's circuit has {circuit.weights} weights"
+        )
+    if not circuit.weights_in_key and proof.weight_commitment != circuit.weight_commitment:
         raise InvalidProofError(
             f"the proof is for weights {proof.weight_commitment:#x}, not this model version's "
             f"{circuit.weight_commitment:#x}"
         )
-    if len(proof.instances) != 2 + circuit.classes:
+    if len(proof.instances) != circuit.instance_count:
         raise InvalidProofError(
             f"the proof has {len(proof.instances)} instances; this circuit's have "
-            f"{2 + circuit.classes}"
+            f"{circuit.instance_count}"
         )
     if x is not None:
         expected = input_hash(circuit, x)
@@ -636,7 +831,7 @@ VERIFIER_ABI: list[dict[str, Any]] = [
 
 
 def verifier_call(
-    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int, input_digest: int
+    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int | None, input_digest: int
 ) -> Any:
     """Return the bound ``verifyProof`` call for ``proof`` with the *claimed* instances.
 
@@ -652,7 +847,8 @@ def verifier_call(
     proof
         The proof (its logits are the answer being claimed).
     weight_commitment
-        The registered weight commitment of the model version.
+        The registered weight commitment of the model version; ``None`` for a circuit whose
+        verifying key commits to the weights (the verifier is then the commitment).
     input_digest
         The circuit's hash of the request's input.
 
@@ -662,12 +858,13 @@ def verifier_call(
         For :meth:`ledgerlearn.ledger.Chain.call`, a gas estimate or a transaction.
     """
     contract = chain.w3.eth.contract(address=verifier, abi=VERIFIER_ABI)
-    instances = [input_digest, weight_commitment, *proof.instances[2:]]
+    commitments = [] if weight_commitment is None else [weight_commitment]
+    instances = [input_digest, *commitments, *proof.logit_instances]
     return contract.functions.verifyProof(proof.proof, instances)
 
 
 def verify_on_chain(
-    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int, input_digest: int
+    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int | None, input_digest: int
 ) -> bool:
     """Ask the deployed verifier whether ``proof`` holds for the claimed model and input.
 
@@ -680,7 +877,7 @@ def verify_on_chain(
     proof
         The proof.
     weight_commitment
-        The registered weight commitment.
+        The registered weight commitment (``None`` when the key commits to the weights).
     input_digest
         The circuit's hash of the request's input.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proven]:
     built = zk.setup_circuit(network, ROWS, tmp / "built")
     binding = proven.publish_circuit(env.chain, env.registry, env.owner, "digits", version, built)
     # A provider rebuilds the circuit from the chain and the store alone.
-    circuit = proven.fetch_circuit(env.chain, env.registry, "digits", version, tmp / "fetched")
+    circuit = proven.fetch_circuit(
+        env.chain, env.registry, "digits", version, tmp / "fetched", audit=True
+    )
     yield Proven(env, version, circuit, binding)
     env.chain.close()
 
@@ -178,3 +181,56 @@ def test_a_wrong_input_hash_is_caught_before_proving(net: Proven) -> None:
     prover = net.drawn(request_id)[0]
     with pytest.raises(InvalidProofError, match="no proof can settle it"):
         proven.prove_request(env.oracle, env.store, net.circuit, prover, request_id)
+
+
+def test_a_circuit_with_the_weights_in_its_key_settles_and_refuses_other_proofs(
+    net: Proven, tmp_path: Path
+) -> None:
+    """``weights="fixed"``: no commitment instance; the bound verifier's key is the commitment."""
+    env = net.env
+    version = publish_mlp(env, tmp_path, seed=11)
+    for key in env.providers:
+        env.oracle.serve(key, "digits", version)
+    network, _ = load_network(env.registry, "digits", version)
+    built = zk.setup_circuit(network, ROWS, tmp_path / "built", weights="fixed")
+    assert built.weights_in_key and built.instance_count == 1 + 3
+    assert built.weight_commitment == zk.key_commitment(built.path("vk.key"))
+    binding = proven.publish_circuit(env.chain, env.registry, env.owner, "digits", version, built)
+    assert binding.weights_in_key and env.registry.circuit_of("digits", version) == binding
+    # Fetched and rebuilt from the registered weights: ONNX and verifying key.
+    circuit = proven.fetch_circuit(
+        env.chain, env.registry, "digits", version, tmp_path / "f", audit=True
+    )
+    assert circuit.weights == "fixed"
+    # The audit refuses another version's weights, and a key its circuit does not generate.
+    with pytest.raises(VerificationError, match=r"model\.onnx is not the ONNX export"):
+        zk.audit_circuit(load_network(env.registry, "digits", net.version)[0], circuit)
+    forged = tmp_path / "forged"
+    shutil.copytree(circuit.directory, forged)
+    (forged / "vk.key").write_bytes(net.circuit.path("vk.key").read_bytes())
+    with pytest.raises(VerificationError, match=r"vk\.key is not the key"):
+        zk.audit_circuit(network, zk.Circuit.load(forged))
+    fixed = Proven(env, version, circuit, binding)
+
+    request_id = fixed.request(ROWS[5])
+    prover = fixed.drawn(request_id)[0]
+    send = env.oracle.fulfil_with_proof
+    # A proof from the hashed-weights circuit of another version carries that version's
+    # commitment and its logits: this version's verifier refuses it.
+    other = zk.prove(net.circuit, ROWS[5])
+    with pytest.raises(revert_error_class("OracleInvalidProof")):
+        send(prover, request_id, other.proof, (other.instances[0], *other.logit_instances))
+    own = zk.prove(circuit, ROWS[5])
+    assert len(own.instances) == 4 and own.weight_commitment is None
+    forged = list(own.instances)
+    forged[1] = (forged[1] + 1) % zk.BN254_ORDER
+    with pytest.raises(revert_error_class("OracleInvalidProof")):
+        send(prover, request_id, own.proof, forged)
+    with pytest.raises(InvalidProofError, match="hashed weights"):
+        zk.verify_proof(circuit, other)
+    proof = proven.prove_request(env.oracle, env.store, circuit, prover, request_id)
+    done = env.oracle.get_request(request_id)
+    assert done.status == "fulfilled"
+    assert done.result == proof.label == int(np.argmax(network.predict_proba(ROWS[5][None])[0]))
+    assert proven.verify_proven_answer(env.oracle, env.store, circuit, request_id) == proof
+    assert zk.Proof.from_json(proof.to_json()) == proof

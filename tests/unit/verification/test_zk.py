@@ -133,3 +133,26 @@ def test_bad_calibration_is_refused(tmp_path: Path) -> None:
     with pytest.raises(VerificationError, match=r"calibration inputs must be \(n, 64\)"):
         zk.setup_circuit(model, np.zeros((3, 5), np.float32), tmp_path / "c")
     assert not any(tmp_path.iterdir())  # nothing half-built left behind
+    with pytest.raises(VerificationError, match="weights must be one of hashed, fixed"):
+        zk.setup_circuit(model, np.zeros((3, 64), np.float32), tmp_path / "c", weights="public")
+
+
+def test_calibration_chatter_is_held_back_unless_the_step_fails(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+    import os
+
+    with zk._quiet("step"):
+        os.write(1, b"Numerical Fidelity Report\n")
+        os.write(2, b"scale 13 dropped\n")
+        logging.getLogger("ezkl").error("forward pass failed")
+    out, err = capfd.readouterr()
+    assert "Fidelity" not in out + err and "dropped" not in out + err
+    assert logging.getLogger("ezkl").level == logging.NOTSET
+    failed = r"(?s)EZKL step failed.*why it failed"
+    with pytest.raises(VerificationError, match=failed), zk._quiet("step"):
+        os.write(2, b"why it failed\n")
+        raise VerificationError("EZKL step failed")
+    os.write(1, b"after\n")
+    assert capfd.readouterr().out == "after\n"
