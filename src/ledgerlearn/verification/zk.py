@@ -37,6 +37,7 @@ files EZKL publishes) and record its hash.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import hashlib
 import inspect
@@ -90,7 +91,35 @@ WEIGHTS = ("hashed", "fixed")
 """How a circuit binds the weights: hashed into a public instance, or fixed in the key."""
 
 
+_REPO_ENV = "EZKL_REPO_PATH"
+_PRIVATE_REPO = "ledgerlearn-ezkl-"
+
+
+def _private_repo() -> None:
+    """Give this process its own ``EZKL_REPO_PATH`` unless the user chose one.
+
+    EZKL caches range-check tables under ``$EZKL_REPO_PATH/cache`` (default ``~/.ezkl``),
+    and it does so unsafely for concurrent processes: it takes an existing cache directory
+    as a finished table, while another process may have created the directory and still be
+    writing the table into it; a killed writer leaves a truncated table for good. Two
+    provers, or a prover and an auditor, on one machine then fail or build a circuit from a
+    partial table. A directory per process (removed at exit) costs recomputing the tables,
+    which is milliseconds next to a key setup. A directory inherited from a parent
+    ledgerlearn process (its name carries the parent's pid) is replaced too. EZKL reads the
+    variable once per process, on first use, so this runs before any EZKL call.
+    """
+    current = os.environ.get(_REPO_ENV)
+    if current is not None:
+        name = Path(current).name
+        if not name.startswith(_PRIVATE_REPO) or name.split("-")[2] == str(os.getpid()):
+            return
+    private = tempfile.mkdtemp(prefix=f"{_PRIVATE_REPO}{os.getpid()}-")
+    atexit.register(shutil.rmtree, private, True)
+    os.environ[_REPO_ENV] = private
+
+
 def _ezkl() -> Any:
+    _private_repo()
     try:
         import ezkl
     except ImportError as exc:  # pragma: no cover - the zk extra is installed by make setup

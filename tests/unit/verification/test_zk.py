@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +160,52 @@ def test_calibration_chatter_is_held_back_unless_the_step_fails(
         raise VerificationError("EZKL step failed")
     os.write(1, b"after\n")
     assert capfd.readouterr().out == "after\n"
+
+
+_ISOLATION_SCRIPT = """
+import json, os, subprocess, sys
+from pathlib import Path
+import numpy as np
+from ledgerlearn.learning.models import MLP
+from ledgerlearn.verification import zk
+
+zk.setup_circuit(MLP(4, 3, (8,), seed=3), np.ones((2, 4)), Path(sys.argv[1]), weights="fixed")
+repo = os.environ["EZKL_REPO_PATH"]
+child = subprocess.run(
+    [sys.executable, "-c", "from ledgerlearn.verification import zk; import os; zk._ezkl(); "
+     "print(os.environ['EZKL_REPO_PATH'])"],
+    check=True, capture_output=True, text=True,
+).stdout.strip()
+print(json.dumps({"repo": repo, "tables": sorted(os.listdir(Path(repo) / "cache")),
+                  "child": child}))
+"""
+
+
+def test_each_process_keeps_ezkl_lookup_tables_in_its_own_directory(tmp_path: Path) -> None:
+    # EZKL's shared table cache (~/.ezkl/cache) is not safe for concurrent processes: one
+    # reads a table another is still writing. ledgerlearn gives every process its own.
+    env = {k: v for k, v in os.environ.items() if k != "EZKL_REPO_PATH"}
+    env["HOME"] = str(tmp_path / "home")
+    # What the shared cache looks like while another process writes a table (the directory
+    # is there, the table not yet): EZKL's setup fails on it with a synthesis error.
+    shared = tmp_path / "home" / ".ezkl" / "cache"
+    for table in ("rangecheck_0_16383", "rangecheck_-1_1"):
+        (shared / table).mkdir(parents=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _ISOLATION_SCRIPT, str(tmp_path / "circuit")],
+        env=env, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert Path(seen["repo"]).name.startswith("ledgerlearn-ezkl-")
+    assert any(name.startswith("rangecheck_") for name in seen["tables"])
+    assert seen["child"] != seen["repo"]  # a child process does not share its parent's
+    assert all(not any(table.iterdir()) for table in shared.iterdir())  # not read, not written
+    assert not Path(seen["repo"]).exists()  # removed when the process exits
+    # A directory the user chose is respected.
+    env["EZKL_REPO_PATH"] = str(tmp_path / "chosen")
+    out = subprocess.run(
+        [sys.executable, "-c", _ISOLATION_SCRIPT, str(tmp_path / "circuit2")],
+        env=env, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert json.loads(out.stdout.strip().splitlines()[-1])["repo"] == str(tmp_path / "chosen")
+    assert any(p.name.startswith("rangecheck_") for p in (tmp_path / "chosen" / "cache").iterdir())
