@@ -727,7 +727,10 @@ class TrainingNode:
                 blobs[cid] = self.store.get(cid)
             return blobs[cid]
 
-        messages = load_messages(config, commits, posts, fetch, upto=step - 1)
+        # A trainer reads itself and its neighbours only: SecAgg+ needs nothing else from
+        # it, and reading all n trainers' messages made each post cost O(n).
+        senders = {self.address, *config.graph.get(self.address, ())}
+        messages = load_messages(config, commits, posts, fetch, upto=step - 1, senders=senders)
         try:
             if step == 1:
                 message = encode_shares(self.address, client.share_keys(messages.adverts))
@@ -739,14 +742,16 @@ class TrainingNode:
                 if step == 2:
                     message = encode_masked(client.mask(self._secagg_vector(task, round_number)))
                 else:
-                    survivors = messages.survivors
                     dp = self.spec.dp
-                    if dp is not None and len(survivors) < task.config.min_trainers:
+                    # Survivors across the round, by their posts (this trainer validated
+                    # only its neighbours' messages; the committee validates everyone's).
+                    posted = [t for t in config.participants if t in posts[1] and t in posts[2]]
+                    if dp is not None and len(posted) < task.config.min_trainers:
                         raise SecAggError(
-                            f"only {len(survivors)} survivors: fewer than the "
+                            f"only {len(posted)} survivors: fewer than the "
                             f"{task.config.min_trainers} whose noise shares make up the DP noise"
                         )
-                    message = encode_unmask(client.unmask(survivors))
+                    message = encode_unmask(client.unmask(messages.survivors))
         except SecAggError as exc:
             # Not retried: the round's public messages will not change.
             self._note("secagg-refused", round=round_number, step=step, reason=str(exc))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,6 +307,7 @@ def load_messages(
     fetch: Fetch,
     *,
     upto: int = 3,
+    senders: Collection[str] | None = None,
 ) -> RoundMessages:
     """Read and validate a round's messages up to step ``upto`` (0-3).
 
@@ -314,6 +315,10 @@ def load_messages(
     message counts if its bytes match the posted sha256 and it is well formed for its
     sender (boxes and shares only for graph neighbours). Step 2 counts by its post alone
     (:attr:`RoundMessages.survivors`); :func:`read_masked` reads the inputs.
+
+    Whether a sender's messages count depends on its own messages only, so reading a
+    subset of senders gives the same verdicts for them. A trainer reads itself and its
+    graph neighbours, O(log n) senders in SecAgg+, where the committee reads everyone.
 
     Parameters
     ----------
@@ -327,9 +332,13 @@ def load_messages(
         Reads a CID from the content store.
     upto
         The last step to read.
+    senders
+        Read only these trainers' messages (all participants when omitted).
     """
     messages = RoundMessages()
     for trainer in config.participants:
+        if senders is not None and trainer not in senders:
+            continue
         try:
             sha, cid = commits[trainer]
             messages.adverts[trainer] = decode_advert(_fetch_checked(fetch, sha, cid), trainer)
