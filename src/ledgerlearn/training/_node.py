@@ -742,15 +742,18 @@ class TrainingNode:
                 if step == 2:
                     message = encode_masked(client.mask(self._secagg_vector(task, round_number)))
                 else:
-                    dp = self.spec.dp
-                    # Survivors across the round, by their posts (this trainer validated
-                    # only its neighbours' messages; the committee validates everyone's).
-                    posted = [t for t in config.participants if t in posts[1] and t in posts[2]]
-                    if dp is not None and len(posted) < task.config.min_trainers:
-                        raise SecAggError(
-                            f"only {len(posted)} survivors: fewer than the "
-                            f"{task.config.min_trainers} whose noise shares make up the DP noise"
+                    if self.spec.dp is not None:
+                        # Survivors across the round, by their posts (this trainer validated
+                        # only its neighbours' messages; the committee validates everyone's).
+                        posted = sum(
+                            1 for t in config.participants if t in posts[1] and t in posts[2]
                         )
+                        if posted < task.config.min_trainers:
+                            raise SecAggError(
+                                f"only {posted} survivors: fewer than the "
+                                f"{task.config.min_trainers} whose noise shares make up the DP "
+                                "noise"
+                            )
                     message = encode_unmask(client.unmask(messages.survivors))
         except SecAggError as exc:
             # Not retried: the round's public messages will not change.

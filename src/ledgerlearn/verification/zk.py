@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -404,6 +405,29 @@ def _write_input(path: Path, x: NDArray[np.generic], features: int) -> None:
     path.write_text(json.dumps({"input_data": [[float(v) for v in row]]}))
 
 
+def _step(say: Callable[[str], None], what: str, call: Callable[..., Any], *args: Any) -> Any:
+    """Run one EZKL step (:func:`_run`), refuse a ``False`` result, log its duration."""
+    started = time.perf_counter()
+    result = _run(call, *args, what=what)
+    if result is False:
+        raise VerificationError(f"EZKL {what} reported failure")
+    say(f"{what}: {time.perf_counter() - started:.1f} s")
+    return result
+
+
+def _compile_and_setup(
+    ezkl: Any, onnx: Path, settings: Path, srs: Path, out: Path, say: Callable[[str], None]
+) -> None:
+    """Compile ``onnx`` with ``settings`` and generate its keys with ``srs`` into ``out``.
+
+    Writes ``model.compiled``, ``vk.key`` and ``pk.key``: the steps a circuit's setup and
+    its audit (:func:`audit_circuit`) share.
+    """
+    compiled = str(out / "model.compiled")
+    _step(say, "compile_circuit", ezkl.compile_circuit, str(onnx), compiled, str(settings))
+    _step(say, "setup", ezkl.setup, compiled, str(out / "vk.key"), str(out / "pk.key"), str(srs))
+
+
 def setup_circuit(
     model: MLP,
     calibration: NDArray[np.generic],
@@ -465,15 +489,7 @@ def setup_circuit(
         )
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-
-        def step(what: str, call: Callable[..., Any], *args: Any) -> Any:
-            started = time.perf_counter()
-            result = _run(call, *args, what=what)
-            if result is False:
-                raise VerificationError(f"EZKL {what} reported failure")
-            say(f"{what}: {time.perf_counter() - started:.1f} s")
-            return result
-
+        step = functools.partial(_step, say)
         model.export_onnx(work / "model.onnx", OPSET, output="logits", batch=1)
         args = ezkl.PyRunArgs()
         args.input_visibility = "hashed"
@@ -495,25 +511,13 @@ def setup_circuit(
             )
         settings = json.loads((work / "settings.json").read_text())
         logrows = int(settings["run_args"]["logrows"])
-        step(
-            "compile_circuit",
-            ezkl.compile_circuit,
-            path["model.onnx"],
-            path["model.compiled"],
-            path["settings.json"],
-        )
         local = srs is None
         if srs is None:
             step("gen_srs (local, development only)", ezkl.gen_srs, path["kzg.srs"], logrows)
         else:
             shutil.copyfile(srs, work / "kzg.srs")
-        step(
-            "setup",
-            ezkl.setup,
-            path["model.compiled"],
-            path["vk.key"],
-            path["pk.key"],
-            path["kzg.srs"],
+        _compile_and_setup(
+            ezkl, work / "model.onnx", work / "settings.json", work / "kzg.srs", work, say
         )
         _write_input(work / "w.json", samples[0], features)
         witness = step(
@@ -593,20 +597,13 @@ def audit_circuit(model: MLP, circuit: Circuit) -> None:
             raise VerificationError(
                 "the circuit's model.onnx is not the ONNX export of the registered weights"
             )
-        _run(
-            ezkl.compile_circuit,
-            str(scratch / "model.onnx"),
-            str(scratch / "model.compiled"),
-            str(circuit.path("settings.json")),
-            what="compile_circuit",
-        )
-        _run(
-            ezkl.setup,
-            str(scratch / "model.compiled"),
-            str(scratch / "vk.key"),
-            str(scratch / "pk.key"),
-            str(circuit.path("kzg.srs")),
-            what="setup",
+        _compile_and_setup(
+            ezkl,
+            scratch / "model.onnx",
+            circuit.path("settings.json"),
+            circuit.path("kzg.srs"),
+            scratch,
+            lambda _line: None,
         )
         if (scratch / "vk.key").read_bytes() != circuit.path("vk.key").read_bytes():
             raise VerificationError(
