@@ -200,6 +200,11 @@ class NonceManager:
         self._address = address
         self._lock = threading.Lock()
         self._next: int | None = None
+        self.order = threading.Lock()
+        """Held from reserving a nonce until the node took the transaction, so a process
+        submits an account's transactions in nonce order: a node without a pending pool
+        (the embedded py-evm) refuses a nonce ahead of the account's, which two threads
+        sending at once would otherwise produce."""
 
     @classmethod
     def for_account(cls, w3: Web3, address: ChecksumAddress) -> NonceManager:
@@ -353,32 +358,33 @@ class TransactionSender:
             tx["gas"] = int(estimate * self.gas_margin)
         if "maxFeePerGas" not in tx and "gasPrice" not in tx:
             tx.update(self._fees())
-        for _ in range(3):
-            tx["nonce"] = self.nonces.reserve()
-            signed = self.key.account.sign_transaction(tx)
-            raw = signed.raw_transaction
-            try:
-                tx_hash = self._call(
-                    lambda raw=raw: self._send_raw(raw),  # type: ignore[misc]
-                    f"send {context}",
-                )
-                break
-            except Web3RPCError as exc:
-                message = str(exc).lower()
-                if "already known" in message:
-                    tx_hash = signed.hash
+        with self.nonces.order:
+            for _ in range(3):
+                tx["nonce"] = self.nonces.reserve()
+                signed = self.key.account.sign_transaction(tx)
+                raw = signed.raw_transaction
+                try:
+                    tx_hash = self._call(
+                        lambda raw=raw: self._send_raw(raw),  # type: ignore[misc]
+                        f"send {context}",
+                    )
                     break
-                self.nonces.resync()
-                if "nonce too low" in message or "nonce too high" in message:
-                    continue
-                raise TransactionFailedError(f"{context} rejected by the node: {exc}") from exc
-            except BaseException:
-                self.nonces.resync()
-                raise
-        else:
-            raise TransactionFailedError(
-                f"{context}: nonce kept conflicting; is another process using {self.address}?"
-            )
+                except Web3RPCError as exc:
+                    message = str(exc).lower()
+                    if "already known" in message:
+                        tx_hash = signed.hash
+                        break
+                    self.nonces.resync()
+                    if "nonce too low" in message or "nonce too high" in message:
+                        continue
+                    raise TransactionFailedError(f"{context} rejected by the node: {exc}") from exc
+                except BaseException:
+                    self.nonces.resync()
+                    raise
+            else:
+                raise TransactionFailedError(
+                    f"{context}: nonce kept conflicting; is another process using {self.address}?"
+                )
         receipt = self._wait(tx_hash, raw, context)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, context)
