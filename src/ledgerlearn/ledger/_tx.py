@@ -264,7 +264,7 @@ class TransactionSender:
     timeout
         Seconds to wait for a receipt.
     poll_interval
-        Longest wait between receipt polls (polling starts at 2 ms and doubles).
+        Longest wait between receipt polls (polling starts at 0.5 ms and doubles).
     gas_margin
         Factor on the gas estimate.
     retry
@@ -371,7 +371,7 @@ class TransactionSender:
                     break
                 except Web3RPCError as exc:
                     message = str(exc).lower()
-                    if "already known" in message:
+                    if "already known" in message or "already imported" in message:
                         tx_hash = signed.hash
                         break
                     self.nonces.resync()
@@ -433,7 +433,7 @@ class TransactionSender:
         return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * int(base_fee) + priority}
 
     def _wait(self, tx_hash: bytes, raw: bytes, context: str) -> TxReceipt:
-        """Poll for the receipt: at once, then after 2 ms, doubling up to ``poll_interval``.
+        """Poll for the receipt: at once, then after 0.5 ms, doubling up to ``poll_interval``.
 
         Instant-mining chains answer within a few milliseconds; real chains are polled at
         ``poll_interval`` without hammering the node. If the node stops knowing the
@@ -443,7 +443,7 @@ class TransactionSender:
         """
         deadline = time.monotonic() + self.timeout
         next_check = time.monotonic() + self.rebroadcast_after
-        delay = 0.002
+        delay = 0.0005
         unreachable = False
         while True:
             try:
