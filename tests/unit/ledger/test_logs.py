@@ -110,3 +110,70 @@ def test_topic_of_an_event_with_a_struct_spells_the_tuple_out() -> None:
     event = Web3().eth.contract(abi=[abi]).events.Posted
     assert LogDecoder(event()).topic == keccak(text="Posted(uint256,(address,uint64[]))")
     assert event_topic(event) == HexBytes(event().topic)  # what web3 computes
+
+
+_FLAT = {
+    "type": "event",
+    "name": "Flat",
+    "anonymous": False,
+    "inputs": [
+        {"name": "who", "type": "address", "indexed": True},
+        {"name": "step", "type": "uint8", "indexed": False},
+        {"name": "delta", "type": "int16", "indexed": False},
+        {"name": "ok", "type": "bool", "indexed": False},
+        {"name": "sha", "type": "bytes32", "indexed": False},
+        {"name": "tag", "type": "bytes4", "indexed": False},
+        {"name": "cid", "type": "bytes", "indexed": False},
+        {"name": "note", "type": "string", "indexed": False},
+    ],
+}
+
+
+def _flat_log(topic_word: bytes, data: bytes) -> AttributeDict[str, Any]:
+    signature = "Flat(address,uint8,int16,bool,bytes32,bytes4,bytes,string)"
+    return AttributeDict(
+        {
+            "address": to_checksum_address(b"\x01" * 20),
+            "topics": [HexBytes(keccak(text=signature)), HexBytes(topic_word)],
+            "data": HexBytes(data),
+            "blockNumber": 7,
+            "blockHash": HexBytes(b"\x02" * 32),
+            "transactionHash": HexBytes(b"\x03" * 32),
+            "transactionIndex": 0,
+            "logIndex": 1,
+            "removed": False,
+        }
+    )
+
+
+def test_word_reader_matches_eth_abi_and_defers_to_it_on_irregular_words() -> None:
+    event = Web3().eth.contract(abi=[_FLAT]).events.Flat()
+    decoder = LogDecoder(event)
+    types = ["uint8", "int16", "bool", "bytes32", "bytes4", "bytes", "string"]
+    values = [200, -300, True, b"\x05" * 32, b"\xab\xcd\x00\x01", b"\x00cid\xff" * 9, "ünïcode"]
+    who = encode(["address"], [to_checksum_address(b"\x09" * 20)])
+    data = encode(types, values)
+    good = _flat_log(who, data)
+    # The word-by-word path is the one under test.
+    assert decoder._read_words(good["topics"], bytes(good["data"])) is not None
+    assert decoder.decode(cast(LogReceipt, good)) == event.process_log(good)
+    # Words no canonical encoding has: each goes to eth_abi, which refuses it as web3 does.
+    words = [data[i : i + 32] for i in range(0, len(data), 32)]
+
+    def with_word(index: int, word: bytes) -> bytes:
+        return b"".join(word if i == index else w for i, w in enumerate(words))
+
+    bad = [
+        _flat_log(b"\x01" + who[1:], data),  # address with a dirty high byte
+        _flat_log(who, with_word(0, (256).to_bytes(32, "big"))),  # uint8 out of range
+        _flat_log(who, with_word(1, (2**15).to_bytes(32, "big"))),  # int16 out of range
+        _flat_log(who, with_word(2, (2).to_bytes(32, "big"))),  # bool neither 0 nor 1
+        _flat_log(who, with_word(4, b"\xab\xcd\x00\x01" + b"\x01" * 28)),  # bytes4 padding
+        _flat_log(who, with_word(5, (len(data) + 64).to_bytes(32, "big"))),  # offset outside
+        _flat_log(who, data[:-1] + b"\x01"),  # string padding
+    ]
+    for log in bad:
+        with pytest.raises(Exception) as theirs:
+            event.process_log(log)
+        with pytest.raises(type(theirs.value)):
+            decoder.decode(cast(LogReceipt, log))
