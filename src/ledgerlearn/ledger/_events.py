@@ -65,6 +65,11 @@ class EventCursor:
         Blocks to stay behind the head.
     batch_blocks
         Most blocks per ``eth_getLogs`` request.
+    idle_save_blocks
+        Persist a position reached through blocks without events only once it is this many
+        blocks past the last saved one (0: every time). A restart then reads those empty
+        blocks again, which delivers nothing; a node that polls after every block saves a
+        write (and an fsync) per poll.
     """
 
     def __init__(
@@ -77,9 +82,13 @@ class EventCursor:
         start_block: int = 0,
         confirmations: int = 0,
         batch_blocks: int = 2_000,
+        idle_save_blocks: int = 0,
     ) -> None:
-        if confirmations < 0 or batch_blocks < 1:
-            raise EventCursorError("confirmations must be >= 0 and batch_blocks >= 1")
+        if confirmations < 0 or batch_blocks < 1 or idle_save_blocks < 0:
+            raise EventCursorError(
+                "confirmations and idle_save_blocks must be >= 0 and batch_blocks >= 1"
+            )
+        self._idle_save = idle_save_blocks
         self._chain = chain
         self._contract = contract
         self._state_path = Path(state_path) if state_path is not None else None
@@ -102,6 +111,7 @@ class EventCursor:
             decoder = LogDecoder(event())
             self._events[decoder.topic] = decoder
         self._position = self._load() or CursorPosition(start_block - 1, BLOCK_DONE)
+        self._saved_block = self._position.block
 
     @property
     def position(self) -> CursorPosition:
@@ -141,6 +151,7 @@ class EventCursor:
             "logIndex": self._position.log_index,
         }
         atomic_write_bytes(self._state_path, json.dumps(state).encode())
+        self._saved_block = self._position.block
 
     def poll(
         self,
@@ -184,6 +195,7 @@ class EventCursor:
 
         while start <= head:
             end = min(head, start + self._batch - 1)
+            before = delivered
             for log in self._fetch(start, end):
                 position = CursorPosition(int(log["blockNumber"]), int(log["logIndex"]))
                 if position <= self._position:
@@ -198,8 +210,12 @@ class EventCursor:
                     if checkpoint is not None:
                         save(position)
                     return delivered
-            if self._position < CursorPosition(end, BLOCK_DONE):
-                save(CursorPosition(end, BLOCK_DONE))
+            done = CursorPosition(end, BLOCK_DONE)
+            if self._position < done:
+                if delivered > before or end - self._saved_block >= self._idle_save:
+                    save(done)
+                else:
+                    self._position = done  # nothing new to keep; saved with a later range
             start = end + 1
         return delivered
 

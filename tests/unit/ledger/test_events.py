@@ -89,6 +89,46 @@ def test_checkpoint_saves_once_per_range_and_a_crash_redelivers_the_range(
     assert json.loads(state.read_text())["block"] == cursor.position.block
 
 
+def test_empty_blocks_are_saved_every_idle_save_blocks_and_events_at_once(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d, state = deployment, tmp_path / "cursor.json"
+    _transfers(d, 2)
+    seen: list[tuple[int, int]] = []
+    checkpoints: list[int] = []
+    cursor = _cursor(d, state, idle_save_blocks=5)
+
+    def poll() -> None:
+        cursor.poll(lambda e: seen.append(_key(e)), checkpoint=lambda: checkpoints.append(1))
+
+    def saved() -> int:
+        return int(json.loads(state.read_text())["block"])
+
+    poll()
+    assert saved() == d.chain.block_number and len(checkpoints) == 1  # events: at once
+    events_block = saved()
+    for _ in range(4):  # empty blocks, polled one by one: kept in memory only
+        d.chain.mine(1)
+        poll()
+        assert saved() == events_block and cursor.position.block == d.chain.block_number
+    assert len(checkpoints) == 1
+    d.chain.mine(1)  # five blocks past the last save
+    poll()
+    assert saved() == d.chain.block_number and len(checkpoints) == 2
+    d.chain.mine(2)
+    poll()
+    _transfers(d, 1)  # an event after unsaved empty blocks is saved with them
+    poll()
+    assert saved() == d.chain.block_number and len(checkpoints) == 3
+    restarted: list[tuple[int, int]] = []
+    _cursor(d, state, idle_save_blocks=5).poll(lambda e: restarted.append(_key(e)))
+    everything: list[tuple[int, int]] = []
+    _cursor(d, None).poll(lambda e: everything.append(_key(e)))
+    assert restarted == [] and seen == everything
+    with pytest.raises(EventCursorError, match="idle_save_blocks"):
+        _cursor(d, None, idle_save_blocks=-1)
+
+
 def test_confirmations_hold_back_recent_blocks(deployment: Deployment) -> None:
     d = deployment
     _transfers(d, 3)
