@@ -116,6 +116,7 @@ contract TrainingCoordinator is ReentrancyGuard {
         bool aggregateExtended;
         bool finalised;
         uint64 secaggStart;
+        uint32 maskedInputs; // secure-aggregation step-2 posts: the round's survivors
     }
 
     /// @dev What a committee member posts for a round.
@@ -463,7 +464,8 @@ contract TrainingCoordinator is ReentrancyGuard {
      * secaggBlocks]`.
      *
      * Requirements: the task uses secure aggregation; the caller committed in the round;
-     * it posted every earlier step and not this one.
+     * it posted every earlier step and not this one. A step-2 post counts in the round's
+     * `maskedInputs` (the survivors trainers check before they help unmask).
      *
      * Emits {SecAggPosted}.
      */
@@ -489,6 +491,7 @@ contract TrainingCoordinator is ReentrancyGuard {
         uint8 bit = uint8(1) << (step - 1);
         if (steps != bit - 1) revert CoordinatorSecAggOrder(taskId, round, msg.sender, step);
         _secagg[taskId][round][msg.sender] = steps | bit;
+        if (step == 2) ++_rounds[taskId][round].maskedInputs;
         emit SecAggPosted(taskId, round, msg.sender, step, messageSha256, cid);
     }
 

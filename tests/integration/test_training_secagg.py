@@ -110,8 +110,22 @@ def test_secagg_round_posts_the_exact_unmasked_mean_with_a_dropout(tmp_path: Pat
         assert all(np.array_equal(aggregate[k], expected[k]) for k in expected)
         # Every message went through the chain inside its window; masked inputs look random.
         state = client.round(setup.task_id, round_number)
+        assert state.masked_inputs == 4  # the survivors trainers count before unmasking
         posts = client.events("SecAggPosted", setup.task_id, round=round_number)
         assert len(posts) == 5 + 4 + 4
+        # A trainer's read: its chosen senders' posts in the windows, by topic filter.
+        everyone = client.secagg_posts(setup.task_id, round_number)
+        chosen = {setup.trainer_keys[0].address, dropped}
+        _, closed = state.secagg_window(2, 6)
+        filtered = client.secagg_posts(
+            setup.task_id, round_number, trainers=chosen, blocks=(state.secagg_start, closed)
+        )
+        assert filtered == {
+            1: {t: everyone[1][t] for t in chosen},
+            2: {t: everyone[2][t] for t in chosen if t in everyone[2]},
+            3: {},
+        }
+        assert filtered[2] and dropped not in filtered[2]
         for event in posts:
             opens_after, closes_at = state.secagg_window(event["args"]["step"], 6)
             assert opens_after < event["blockNumber"] <= closes_at
@@ -143,6 +157,24 @@ def test_too_many_dropouts_skip_the_round_explicitly(tmp_path: Path) -> None:
     assert sorted(u["score"] for u in record["updates"]) == [0, 0, 0, 1_000_000]
     start = store.get(record["global"]["cid"])
     assert store.get(final["aggregateCid"]) == start  # nothing released
+
+
+def test_trainers_refuse_to_unmask_when_too_few_survive_for_the_dp_noise(tmp_path: Path) -> None:
+    # Distributed DP with minTrainers 3: three of five go silent after sharing keys, so the
+    # two masked inputs carry two noise shares where three make up the planned noise.
+    config = replace(CONFIG, rounds=1, model="digits-secagg-dp-short")
+    chain, manifest, store, setup, nodes = _run(tmp_path, config, {2: 2, 3: 2, 4: 2})
+    client = TrainingClient(chain, manifest)
+    assert client.round(setup.task_id, 1).masked_inputs == 2
+    for node in nodes[:2]:
+        refusals = [e for e in node._state.log if e["event"] == "secagg-refused"]
+        assert [e["step"] for e in refusals] == [3]
+        assert "only 2 survivors" in refusals[0]["reason"]
+    assert client.secagg_posts(setup.task_id, 1)[3] == {}  # nobody helped unmask
+    final = client.finalised(setup.task_id)[1]
+    record = json.loads(store.get(final["recordCid"]))
+    assert record["skipped"].startswith("secure aggregation failed")
+    assert store.get(final["aggregateCid"]) == store.get(record["global"]["cid"])
 
 
 def test_spec_and_task_must_agree_on_secure_aggregation() -> None:

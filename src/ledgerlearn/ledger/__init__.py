@@ -45,6 +45,7 @@ from ledgerlearn.ledger._events import (
     event_topic,
     receipt_events,
 )
+from ledgerlearn.ledger._logs import LogDecoder
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert, revert_error_class
 from ledgerlearn.ledger._solc import CompiledContract, compile_solidity
@@ -70,6 +71,7 @@ __all__ = [
     "EmbeddedBackend",
     "EventCursor",
     "GovernanceParameters",
+    "LogDecoder",
     "NonceManager",
     "PermitSignature",
     "RetryPolicy",

@@ -9,17 +9,23 @@ Trust assumption: the chain's consensus; every value read here is what the contr
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
 from eth_utils import to_checksum_address
 from web3.contract import Contract
-from web3.types import BlockIdentifier
+from web3.types import BlockIdentifier, FilterParams
 
 from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import Chain, DeploymentManifest, event_topic, receipt_events
+from ledgerlearn.ledger import (
+    Chain,
+    DeploymentManifest,
+    LogDecoder,
+    event_topic,
+    receipt_events,
+)
 from ledgerlearn.storage import cid_from_binary, parse_cid
 
 __all__ = [
@@ -131,6 +137,8 @@ class RoundView:
     finalised: bool
     secagg_start: int = 0
     """Block the committee was drawn at: the secure-aggregation windows start after it."""
+    masked_inputs: int = 0
+    """Secure-aggregation step-2 posts so far: the round's survivors."""
 
     def secagg_window(self, step: int, blocks: int) -> tuple[int, int]:
         """Return ``(opens_after, closes_at)`` of secure-aggregation step 1, 2 or 3."""
@@ -186,6 +194,7 @@ class TrainingClient:
         self.calls: Counter[str] = Counter()
         """Transactions sent by this client, by contract function."""
         self._topics: dict[bytes, str] = {}
+        self._secagg_decoder: LogDecoder | None = None
 
     def _transact(self, key: Secp256k1Key, function: Any) -> Any:
         receipt = self.chain.sender(key).transact(function)
@@ -276,6 +285,7 @@ class TrainingClient:
             bool(raw[4]),
             bool(raw[5]),
             int(raw[6]),
+            int(raw[7]),
         )
 
     def role_of(self, task_id: int, account: str) -> str:
@@ -403,12 +413,49 @@ class TrainingClient:
         return {step for step in (1, 2, 3) if bits >> (step - 1) & 1}
 
     def secagg_posts(
-        self, task_id: int, round_number: int
+        self,
+        task_id: int,
+        round_number: int,
+        *,
+        trainers: Collection[str] | None = None,
+        blocks: tuple[int, int] | None = None,
     ) -> dict[int, dict[str, tuple[bytes, str]]]:
-        """Step → trainer → (message sha256, CID) of a round's secure-aggregation posts."""
+        """Step → trainer → (message sha256, CID) of a round's secure-aggregation posts.
+
+        Parameters
+        ----------
+        task_id, round_number
+            The round.
+        trainers
+            Only these senders' posts: the node filters by the indexed ``trainer`` topic,
+            so a SecAgg+ trainer reads its O(log n) neighbours, not all n.
+        blocks
+            ``(first, last)`` blocks to search (the round's windows); since the
+            coordinator's deployment to the head when omitted.
+        """
+        if self._secagg_decoder is None:
+            self._secagg_decoder = LogDecoder(self.coordinator.events.SecAggPosted())
+        decoder = self._secagg_decoder
+        first, last = blocks if blocks is not None else (self.start_block, None)
+        topics: list[Any] = [
+            "0x" + decoder.topic.hex(),
+            "0x" + task_id.to_bytes(32, "big").hex(),
+            "0x" + round_number.to_bytes(32, "big").hex(),
+        ]
+        if trainers is not None:
+            if not trainers:
+                return {1: {}, 2: {}, 3: {}}
+            topics.append(["0x" + bytes(12).hex() + t.lower()[2:] for t in sorted(trainers)])
+        params: dict[str, Any] = {
+            "address": self.coordinator.address,
+            "fromBlock": first,
+            "toBlock": "latest" if last is None else last,
+            "topics": topics,
+        }
+        logs = self.chain.get_logs(cast(FilterParams, params))
         found: dict[int, dict[str, tuple[bytes, str]]] = {1: {}, 2: {}, 3: {}}
-        for log in self.events("SecAggPosted", task_id, round=round_number):
-            args = log["args"]
+        for log in sorted(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"]))):
+            args = decoder.decode(log)["args"]
             found[int(args["step"])][args["trainer"]] = (
                 bytes(args["messageSha256"]),
                 cid_from_binary(bytes(args["cid"])),

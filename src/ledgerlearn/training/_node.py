@@ -242,7 +242,11 @@ class TrainingNode:
             self.client.coordinator,
             self.state_dir / "cursor.json",
             start_block=self.client.start_block,
-            events=["UpdateCommitted", "RoundFinalised", "SecAggPosted"],
+            # A trainer reads secure-aggregation posts per step, its neighbours' only
+            # (_secagg_post); the committee follows everyone's.
+            events=["UpdateCommitted", "RoundFinalised"]
+            + (["SecAggPosted"] if role == "aggregator" else []),
+            idle_save_blocks=1_000,
         )
         self._spec: TaskSpec | None = None
         self._key_index: int | None = None
@@ -254,6 +258,11 @@ class TrainingNode:
         # messages (adverts, share bundles), so each step does not read them again.
         self._secagg_cache: dict[int, tuple[RoundView, SecAggConfig, dict[str, bytes]]] = {}
         self._globals: dict[int, tuple[dict[str, NDArray[np.float32]], bytes, str]] = {}
+        self._head: int | None = None
+        """The head :meth:`step` read (log entries carry it; a step's reads refer to it)."""
+        self._window_posts: dict[tuple[int, int], dict[str, tuple[bytes, str]]] = {}
+        self._sent: set[str] = set()
+        """Actions whose transaction this process saw succeed (not kept across restarts)."""
 
     # --- persistence -------------------------------------------------------------------
 
@@ -328,7 +337,11 @@ class TrainingNode:
         }
 
     def secagg_posts(self, round_number: int) -> dict[int, dict[str, tuple[bytes, str]]]:
-        """Step → trainer → (sha256, CID) of a round's secure-aggregation posts seen so far."""
+        """Step → trainer → (sha256, CID) of a round's secure-aggregation posts seen so far.
+
+        A committee member's view, from its event cursor; trainers do not follow these
+        events but read their neighbours' posts per step.
+        """
         seen = self._state.secagg.get(str(round_number), {})
         return {
             step: {
@@ -339,7 +352,8 @@ class TrainingNode:
         }
 
     def _note(self, event: str, **fields: Any) -> None:
-        entry = {"event": event, "block": self.chain.block_number, **fields}
+        block = self._head if self._head is not None else self.chain.block_number
+        entry = {"event": event, "block": block, **fields}
         self._state.log.append(entry)
         log.info(json.dumps({"node": self.address, "role": self.role, **entry}, default=str))
 
@@ -360,6 +374,7 @@ class TrainingNode:
                 return None
             raise
         self.metrics.actions.labels(kind=kind).inc()
+        self._sent.add(action)
         self._mark(action)
         return result
 
@@ -468,11 +483,12 @@ class TrainingNode:
             Whether the node did something (sent a transaction or stored something).
         """
         self.wake_block = None
+        self._head = None
         # Read the task before the events: every event behind the state read is then in
         # the poll (read after, a round could finalise in between and its event be missed
         # until the next step, while the task already says the next round).
         task = self.client.task(self.task_id)
-        head = self.chain.block_number
+        head = self._head = self.chain.block_number
         self.metrics.block.set(head)
         self.cursor.poll(self._on_event, checkpoint=self._save, head=head)
         if not self._state.joined:
@@ -694,7 +710,7 @@ class TrainingNode:
         if drawn is None:
             return False
         state = drawn[0]
-        block = self.chain.block_number
+        block = self.chain.block_number if self._head is None else self._head
         for step in (1, 2, 3):
             opens_after, closes_at = state.secagg_window(step, task.config.secagg_blocks)
             if block <= opens_after:
@@ -703,22 +719,52 @@ class TrainingNode:
             action = f"secagg:{round_number}:{step}"
             if action in self._state.done or block >= closes_at:
                 continue
-            posted = self.client.secagg_steps(self.task_id, round_number, self.address)
-            if step in posted:
-                self._mark(action)
-                continue
-            if step > 1 and step - 1 not in posted:
-                return False  # missed an earlier window: dropped out of this round
+            previous = f"secagg:{round_number}:{step - 1}" if step > 1 else f"commit:{round_number}"
+            if previous not in self._sent:
+                # After a restart, or when the previous step was refused: ask the chain.
+                posted = self.client.secagg_steps(self.task_id, round_number, self.address)
+                if step in posted:
+                    self._mark(action)
+                    continue
+                if step > 1 and step - 1 not in posted:
+                    return False  # missed an earlier window: dropped out of this round
             return self._secagg_post(task, round_number, step, action)
         return False
+
+    def _neighbour_posts(
+        self, task: Any, round_number: int, state: RoundView, senders: set[str], *, upto: int
+    ) -> dict[int, dict[str, tuple[bytes, str]]]:
+        """Step → sender → (sha256, CID) of ``senders``' posts in the closed windows 1..upto.
+
+        Each window is read once (by the trainer topic) and kept: what the chain holds for
+        a closed window is final.
+        """
+        posts: dict[int, dict[str, tuple[bytes, str]]] = {1: {}, 2: {}, 3: {}}
+        for step in range(1, upto + 1):
+            key = (round_number, step)
+            if key not in self._window_posts:
+                first, last = state.secagg_window(step, task.config.secagg_blocks)
+                found = self.client.secagg_posts(
+                    self.task_id, round_number, trainers=senders, blocks=(first + 1, last)
+                )
+                self._window_posts = {
+                    k: v for k, v in self._window_posts.items() if k[0] == round_number
+                }
+                self._window_posts[key] = found[step]
+            posts[step] = self._window_posts[key]
+        return posts
 
     def _secagg_post(self, task: Any, round_number: int, step: int, action: str) -> bool:
         drawn = self._secagg_round(task, round_number)
         assert drawn is not None  # _secagg_step checked
-        _, config, blobs = drawn
+        state, config, blobs = drawn
         client = SecAggClient(self.address, config, self._secagg_keys(round_number))
         commits = self.commits(round_number)
-        posts = self.secagg_posts(round_number)
+        # A trainer reads itself and its neighbours only: SecAgg+ needs nothing else from
+        # it, and reading all n trainers' messages made each post cost O(n). The earlier
+        # windows are closed, so what the chain holds for them is final.
+        senders = {self.address, *config.graph.get(self.address, ())}
+        posts = self._neighbour_posts(task, round_number, state, senders, upto=step - 1)
 
         def fetch(cid: str) -> bytes:
             # Content-addressed, so a cached read can never be stale; load_messages still
@@ -727,9 +773,6 @@ class TrainingNode:
                 blobs[cid] = self.store.get(cid)
             return blobs[cid]
 
-        # A trainer reads itself and its neighbours only: SecAgg+ needs nothing else from
-        # it, and reading all n trainers' messages made each post cost O(n).
-        senders = {self.address, *config.graph.get(self.address, ())}
         messages = load_messages(config, commits, posts, fetch, upto=step - 1, senders=senders)
         try:
             if step == 1:
@@ -743,11 +786,10 @@ class TrainingNode:
                     message = encode_masked(client.mask(self._secagg_vector(task, round_number)))
                 else:
                     if self.spec.dp is not None:
-                        # Survivors across the round, by their posts (this trainer validated
-                        # only its neighbours' messages; the committee validates everyone's).
-                        posted = sum(
-                            1 for t in config.participants if t in posts[1] and t in posts[2]
-                        )
+                        # Survivors across the round, by the chain's count of masked-input
+                        # posts (this trainer validated only its neighbours' messages; the
+                        # committee validates everyone's).
+                        posted = self.client.round(self.task_id, round_number).masked_inputs
                         if posted < task.config.min_trainers:
                             raise SecAggError(
                                 f"only {posted} survivors: fewer than the "
