@@ -194,7 +194,7 @@ class TrainingClient:
         self.calls: Counter[str] = Counter()
         """Transactions sent by this client, by contract function."""
         self._topics: dict[bytes, str] = {}
-        self._secagg_decoder: LogDecoder | None = None
+        self._secagg_decoder = LogDecoder(self.coordinator.events.SecAggPosted())
 
     def _transact(self, key: Secp256k1Key, function: Any) -> Any:
         receipt = self.chain.sender(key).transact(function)
@@ -433,8 +433,6 @@ class TrainingClient:
             ``(first, last)`` blocks to search (the round's windows); since the
             coordinator's deployment to the head when omitted.
         """
-        if self._secagg_decoder is None:
-            self._secagg_decoder = LogDecoder(self.coordinator.events.SecAggPosted())
         decoder = self._secagg_decoder
         first, last = blocks if blocks is not None else (self.start_block, None)
         topics: list[Any] = [

@@ -260,7 +260,9 @@ class TrainingNode:
         self._globals: dict[int, tuple[dict[str, NDArray[np.float32]], bytes, str]] = {}
         self._head: int | None = None
         """The head :meth:`step` read (log entries carry it; a step's reads refer to it)."""
-        self._window_posts: dict[tuple[int, int], dict[str, tuple[bytes, str]]] = {}
+        self._window_posts: dict[int, dict[str, tuple[bytes, str]]] = {}
+        """Step → this trainer's neighbours' posts in that closed window, of the round in
+        ``_secagg_cache`` (reset with it)."""
         self._sent: set[str] = set()
         """Actions whose transaction this process saw succeed (not kept across restarts)."""
 
@@ -694,6 +696,7 @@ class TrainingNode:
             return None
         config = self._secagg_config(task, round_number)
         self._secagg_cache = {round_number: (state, config, {})}  # older rounds are over
+        self._window_posts = {}
         return self._secagg_cache[round_number]
 
     def _secagg_step(self, task: Any) -> bool:
@@ -710,7 +713,8 @@ class TrainingNode:
         if drawn is None:
             return False
         state = drawn[0]
-        block = self.chain.block_number if self._head is None else self._head
+        block = self._head  # read by step(), the only caller
+        assert block is not None
         for step in (1, 2, 3):
             opens_after, closes_at = state.secagg_window(step, task.config.secagg_blocks)
             if block <= opens_after:
@@ -741,17 +745,13 @@ class TrainingNode:
         """
         posts: dict[int, dict[str, tuple[bytes, str]]] = {1: {}, 2: {}, 3: {}}
         for step in range(1, upto + 1):
-            key = (round_number, step)
-            if key not in self._window_posts:
+            if step not in self._window_posts:
                 first, last = state.secagg_window(step, task.config.secagg_blocks)
                 found = self.client.secagg_posts(
                     self.task_id, round_number, trainers=senders, blocks=(first + 1, last)
                 )
-                self._window_posts = {
-                    k: v for k, v in self._window_posts.items() if k[0] == round_number
-                }
-                self._window_posts[key] = found[step]
-            posts[step] = self._window_posts[key]
+                self._window_posts[step] = found[step]
+            posts[step] = self._window_posts[step]
         return posts
 
     def _secagg_post(self, task: Any, round_number: int, step: int, action: str) -> bool:
