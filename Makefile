@@ -9,7 +9,7 @@ APT_PACKAGES := dataset-fashion-mnist
 
 setup: $(VENV)/.installed node_modules/.installed apt
 
-# Debian packages the project needs (none yet); installed only when missing.
+# Debian packages the project needs (APT_PACKAGES); installed only when missing.
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
@@ -27,19 +27,26 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --silent --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund
 	@touch $@
 
-contracts: node_modules/.installed
+# Compile every contract with the pinned solc-js, then regenerate the Python bindings
+# (ledgerlearn.ledger.errors and .enums) from the artifacts.
+contracts: node_modules/.installed $(VENV)/.installed
 	@node scripts/compile-contracts.mjs
+	@$(BIN)/python -m ledgerlearn.ledger._codegen
 
-contracts-check: node_modules/.installed
+contracts-check: node_modules/.installed $(VENV)/.installed
 	@node scripts/compile-contracts.mjs --check
+	@$(BIN)/python -m ledgerlearn.ledger._codegen --check
 
 lint: $(VENV)/.installed
 	@$(BIN)/ruff check src tests benchmarks
 	@$(BIN)/ruff format --check src tests benchmarks
 	@$(BIN)/mypy
 
+# One BLAS thread per worker: two workers on two cores, no oversubscription. Files go out
+# in collection order (tests/conftest.py puts the longest first), not by test count.
 test: setup contracts-check lint
-	@$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+	@OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 demo: setup
 	@$(BIN)/ledgerlearn demo

@@ -55,7 +55,7 @@ function compile() {
       ...SETTINGS,
       metadata: { bytecodeHash: "ipfs" },
       outputSelection: {
-        "*": { "*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"] },
+        "*": { "": ["ast"], "*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"] },
       },
     },
   };
@@ -75,6 +75,27 @@ function compile() {
   if (errors.length > 0) {
     process.stderr.write(`solc failed with ${errors.length} error(s)\n`);
     process.exit(1);
+  }
+
+  // Enum definitions by contract, its own and its bases' (Governor's ProposalState), from
+  // the AST (the ABI has only uint8): the Python bindings (ledgerlearn.ledger.enums) are
+  // generated from them.
+  const byId = new Map();
+  for (const source of Object.values(output.sources ?? {})) {
+    for (const node of source.ast?.nodes ?? []) {
+      if (node.nodeType !== "ContractDefinition") continue;
+      const own = {};
+      for (const member of node.nodes ?? []) {
+        if (member.nodeType === "EnumDefinition") own[member.name] = member.members.map((m) => m.name);
+      }
+      byId.set(node.id, { name: node.name, own, bases: node.linearizedBaseContracts ?? [] });
+    }
+  }
+  const enums = {};
+  for (const contract of byId.values()) {
+    const merged = {};
+    for (const id of [...contract.bases].reverse()) Object.assign(merged, byId.get(id)?.own ?? {});
+    enums[contract.name] = Object.fromEntries(Object.entries(merged).sort());
   }
 
   const artifacts = {};
@@ -99,6 +120,7 @@ function compile() {
         sources: deps,
         sourceHash: sha256(JSON.stringify(deps)),
         abi: compiled.abi,
+        enums: enums[contractName] ?? {},
         bytecode: "0x" + bytecode.object,
         deployedBytecode: "0x" + compiled.evm.deployedBytecode.object,
         // Byte ranges of the runtime code that the constructor fills in (immutables); a

@@ -3,8 +3,10 @@
 Revert data is ``selector || abi.encode(args)``. The selectors of every custom error in every
 packaged artifact, plus ``Error(string)`` and ``Panic(uint256)``, map to decoders. A custom
 error ``LedgerTokenCapExceeded(uint256 requestedSupply, uint256 maxSupply)`` is raised as an
-instance of a :class:`~ledgerlearn.exceptions.ContractRevertError` subclass named
-``LedgerTokenCapExceeded``, whose ``arguments`` are ``{"requestedSupply": ..., ...}``.
+instance of the generated class :class:`ledgerlearn.ledger.errors.LedgerTokenCapExceeded`
+(a :class:`~ledgerlearn.exceptions.ContractRevertError`), whose ``arguments`` are
+``{"requestedSupply": ..., ...}``; ``Error`` and ``Panic`` raise ``SolidityError`` and
+``SolidityPanic``.
 
 Trust assumption: none; decoding only reads what the chain returned.
 """
@@ -18,10 +20,11 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from ledgerlearn.exceptions import ContractRevertError, TransactionError, TransactionFailedError
+from ledgerlearn.exceptions import TransactionError, TransactionFailedError
 from ledgerlearn.ledger._artifacts import all_artifacts
+from ledgerlearn.ledger.errors import SOLIDITY_ERRORS
 
-__all__ = ["PANIC_REASONS", "decode_revert", "revert_error_class"]
+__all__ = ["PANIC_REASONS", "decode_revert"]
 
 PANIC_REASONS = {
     0x01: "assertion failed",
@@ -69,27 +72,6 @@ def _selectors() -> dict[bytes, _ErrorAbi]:
     return table
 
 
-_CLASSES: dict[str, type[ContractRevertError]] = {}
-
-
-def revert_error_class(name: str) -> type[ContractRevertError]:
-    """Return the exception class raised for the Solidity error ``name``.
-
-    Parameters
-    ----------
-    name
-        A custom error's name (``"LedgerTokenCapExceeded"``), ``"Error"`` or ``"Panic"``.
-
-    Returns
-    -------
-    type[ContractRevertError]
-        A subclass named ``name``; the same class on every call.
-    """
-    if name not in _CLASSES:
-        _CLASSES[name] = type(name, (ContractRevertError,), {"__module__": __name__})
-    return _CLASSES[name]
-
-
 def decode_revert(data: bytes | str | None, context: str = "") -> TransactionError:
     """Turn revert data into the exception to raise.
 
@@ -126,4 +108,4 @@ def decode_revert(data: bytes | str | None, context: str = "") -> TransactionErr
     arguments = dict(zip(entry.names, readable, strict=True))
     if entry.name == "Panic":
         arguments["reason"] = PANIC_REASONS.get(int(arguments["code"]), "unknown panic")
-    return revert_error_class(entry.name)(entry.name, arguments, entry.contract)
+    return SOLIDITY_ERRORS[entry.name](entry.name, arguments, entry.contract)

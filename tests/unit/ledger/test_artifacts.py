@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from ledgerlearn.exceptions import ArtifactNotFoundError
-from ledgerlearn.ledger import all_artifacts, find_stale_artifacts, get_artifact
+from ledgerlearn.exceptions import ArtifactNotFoundError, ContractRevertError
+from ledgerlearn.ledger import enums, get_artifact
+from ledgerlearn.ledger._artifacts import all_artifacts, find_stale_artifacts
+from ledgerlearn.ledger._codegen import generated_modules
+from ledgerlearn.ledger.errors import SOLIDITY_ERRORS
+from ledgerlearn.oracle import Mode
 from tests.conftest import ROOT
 
 needs_checkout = pytest.mark.skipif(
@@ -45,3 +49,29 @@ def test_artifacts_record_compiler_settings_and_code() -> None:
 def test_unknown_artifact_is_a_named_error() -> None:
     with pytest.raises(ArtifactNotFoundError, match="LedgerToken"):
         get_artifact("NoSuchContract")
+
+
+def test_generated_bindings_match_the_artifacts() -> None:
+    stale = [
+        path.name
+        for path, source in generated_modules().items()
+        if not path.exists() or path.read_text() != source
+    ]
+    assert stale == [], "run `make contracts` to regenerate ledgerlearn.ledger.errors/enums"
+
+
+def test_every_custom_error_has_a_class_and_every_enum_its_members() -> None:
+    for artifact in all_artifacts():
+        for item in artifact.abi:
+            if item.get("type") == "error":
+                assert issubclass(SOLIDITY_ERRORS[item["name"]], ContractRevertError)
+        for name, members in artifact.enums.items():
+            generated = getattr(enums, f"{artifact.name}{name}")
+            assert [m.value for m in generated] == list(range(len(members)))
+            assert [m.name.replace("_", "") for m in generated] == [m.upper() for m in members]
+
+
+def test_the_oracle_mode_matches_its_solidity_enum() -> None:
+    assert [(m.name, m.value) for m in Mode] == [
+        (m.name, m.value) for m in enums.InferenceOracleMode
+    ]

@@ -4,7 +4,8 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ledgerlearn.exceptions import ContractRevertError, TransactionFailedError
-from ledgerlearn.ledger import decode_revert, revert_error_class
+from ledgerlearn.ledger import decode_revert
+from ledgerlearn.ledger.errors import LedgerTokenCapExceeded, SolidityPanic
 
 
 def _selector(signature: str) -> bytes:
@@ -19,7 +20,7 @@ def test_error_string_decodes() -> None:
 
 def test_panic_decodes_with_reason() -> None:
     error = decode_revert("0x" + (_selector("Panic(uint256)") + encode(["uint256"], [0x11])).hex())
-    assert isinstance(error, revert_error_class("Panic"))
+    assert isinstance(error, SolidityPanic)
     assert error.arguments["reason"] == "arithmetic overflow or underflow"
 
 
@@ -29,7 +30,7 @@ def test_custom_error_becomes_a_class_of_its_name() -> None:
     )
     error = decode_revert(data)
     assert type(error).__name__ == "LedgerTokenCapExceeded"
-    assert isinstance(error, revert_error_class("LedgerTokenCapExceeded"))
+    assert isinstance(error, LedgerTokenCapExceeded)
     assert error.arguments == {"requestedSupply": 3, "maxSupply": 2}
     assert "LedgerTokenCapExceeded(requestedSupply=3, maxSupply=2) in LedgerToken" in str(error)
 
