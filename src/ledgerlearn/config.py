@@ -29,9 +29,12 @@ __all__ = [
     "DeploymentSettings",
     "GatewaySettings",
     "GovernanceSettings",
+    "NodeAuditorSettings",
     "NodeDataSettings",
     "NodeProviderSettings",
     "NodeSettings",
+    "NodeVerifierSettings",
+    "NodeWatcherSettings",
     "RandomnessSettings",
     "Settings",
     "StorageSettings",
@@ -114,7 +117,6 @@ class NodeDataSettings(_Section):
     index: int = Field(default=0, ge=0)
     max_train: int | None = Field(default=20_000, ge=1)
     seed: int = 0
-    attack: str | None = None
 
 
 class NodeProviderSettings(_Section):
@@ -128,14 +130,43 @@ class NodeProviderSettings(_Section):
     endpoint: str | None = None
     """Public URL published in the DID document (default: ``http://address:port``)."""
     report_after_seconds: float = Field(default=10.0, ge=0)
-    dishonest: bool = False
-    """Evaluation only: answer wrongly on purpose (demos and attack tests)."""
+
+
+class NodeAuditorSettings(_Section):
+    """``[node.auditor]``: the versions an auditor audits and what it does on its own."""
+
+    models: list[str] = Field(default_factory=list)
+    """Versions to audit: ``name@version`` or ``name@channel`` (resolved at start)."""
+    backend: Literal["numpy", "onnx"] = "numpy"
+    open_audits: bool = True
+    """Open the audit lottery of fulfilled requests for these versions."""
+    vrf: bool = True
+    """Register a VRF key and fulfil the audits' beacon requests when assigned or overdue."""
+
+
+class NodeWatcherSettings(_Section):
+    """``[node.watcher]``: the versions a watcher checks optimistic claims of."""
+
+    models: list[str] = Field(default_factory=list)
+    finalize: bool = True
+    """Also settle unchallenged claims once their window closes."""
+
+
+class NodeVerifierSettings(_Section):
+    """``[node.verifier]``: the public training set proof-of-learning jobs train on."""
+
+    dataset: str = "digits"
+    max_train: int | None = Field(default=None, ge=1)
+    vrf: bool = True
 
 
 class NodeSettings(_Section):
-    """``[node]``: a long-running trainer, aggregator or provider (``ledgerlearn node run``)."""
+    """``[node]``: one long-running role (``ledgerlearn node run``).
 
-    role: Literal["trainer", "aggregator", "provider"] = "trainer"
+    Trainer, aggregator, provider, auditor, watcher or verifier.
+    """
+
+    role: Literal["trainer", "aggregator", "provider", "auditor", "watcher", "verifier"] = "trainer"
     task: int = Field(default=0, ge=0)
     state_dir: Path = Path(".ledgerlearn/node")
     stake: int = Field(default=200, ge=0)
@@ -146,6 +177,9 @@ class NodeSettings(_Section):
     connect_wait_seconds: float = Field(default=120.0, ge=0)
     data: NodeDataSettings = NodeDataSettings()
     provider: NodeProviderSettings = NodeProviderSettings()
+    auditor: NodeAuditorSettings = NodeAuditorSettings()
+    watcher: NodeWatcherSettings = NodeWatcherSettings()
+    verifier: NodeVerifierSettings = NodeVerifierSettings()
 
 
 class GatewaySettings(_Section):

@@ -1,73 +1,87 @@
 """Exceptions: one root, one base per layer, and a leaf per thing that can go wrong.
 
-Every error ledgerlearn raises derives from :class:`LedgerLearnError`. An error that is also
-a ``ValueError`` or ``LookupError`` in meaning inherits that too, so callers can catch it
-either way. Each class carries an :class:`~ledgerlearn.exit_codes.ExitCode`, which the CLI
-turns into a process exit status and a one-line remedy.
+Every error ledgerlearn raises derives from :class:`LedgerLearnError`, and every class of
+the tree lives in this module (a test checks both); the only others are the classes
+generated from the contracts' custom errors in :mod:`ledgerlearn.ledger.errors`, all
+subclasses of :class:`ContractRevertError`. An error that is also a ``ValueError``,
+``LookupError`` or ``FileExistsError`` in meaning inherits that too, so callers can catch
+it either way. Each class carries an :class:`~ledgerlearn.exit_codes.ExitCode`, which the
+CLI turns into a process exit status and a one-line remedy.
 
-The tree::
+The tree (a test compares it with the classes)::
 
     LedgerLearnError
-    ├── ConfigError (ValueError)
+    ├── ConfigError (ValueError)                    ledgerlearn.toml, LEDGERLEARN_* or a node TOML
     ├── LedgerError
-    │   ├── ChainUnavailableError            the RPC endpoint does not answer
-    │   ├── AnvilNotFoundError               devnet back end without the anvil binary
-    │   ├── ChainIdMismatchError (ValueError) the chain is not the manifest's chain
+    │   ├── ChainUnavailableError                   the RPC endpoint does not answer
+    │   ├── AnvilNotFoundError                      devnet back end without the anvil binary
+    │   ├── ChainIdMismatchError (ValueError)       the chain is not the manifest's chain
     │   ├── ArtifactError
     │   │   ├── ArtifactNotFoundError (LookupError)
-    │   │   └── StaleArtifactError           a contract source changed, artifact not rebuilt
+    │   │   └── StaleArtifactError                  a source changed, artifact not rebuilt
     │   ├── ManifestError
     │   │   ├── ManifestNotFoundError (LookupError)
     │   │   ├── InvalidManifestError (ValueError)
-    │   │   └── ManifestCodeMismatchError    code at an address is not the artifact's
+    │   │   └── ManifestCodeMismatchError           code at an address is not the artifact's
     │   ├── TransactionError
-    │   │   ├── TransactionTimeoutError      no receipt before the deadline
-    │   │   ├── TransactionFailedError       reverted with no reason we can decode
-    │   │   └── ContractRevertError          reverted with a Solidity error; subclasses are
-    │   │       └── <SolidityErrorName>      made per custom error, e.g. LedgerTokenCapExceeded
+    │   │   ├── TransactionTimeoutError             no receipt before the deadline
+    │   │   ├── TransactionFailedError              reverted with no reason we can decode
+    │   │   └── ContractRevertError                 reverted with a Solidity error: one
+    │   │                                           generated subclass per custom error
     │   └── EventCursorError
     ├── StorageError
     │   ├── InvalidCidError (ValueError)
     │   ├── ContentNotFoundError (LookupError)
-    │   └── ContentCorruptedError            stored bytes do not hash to their CID
-    └── IdentityError
-        ├── InvalidDidError (ValueError)
-        ├── UnsupportedDidMethodError (ValueError)
-        ├── InvalidKeyError (ValueError)
-        ├── KeystoreError
-        │   └── KeystorePasswordError (ValueError)
-        ├── SignatureError
-        └── VrfError                         (ledgerlearn.randomness)
-            └── InvalidVrfProofError (ValueError)
+    │   └── ContentCorruptedError                   stored bytes do not hash to their CID
+    ├── IdentityError
+    │   ├── InvalidDidError (ValueError)
+    │   ├── UnsupportedDidMethodError (ValueError)
+    │   ├── InvalidKeyError (ValueError)
+    │   ├── KeystoreError
+    │   │   └── KeystorePasswordError (ValueError)
+    │   ├── SignatureError
+    │   └── VrfError
+    │       └── InvalidVrfProofError (ValueError)
+    ├── SelectionError (ValueError)                 too few candidates with weight to draw
     ├── RegistryError
-    │   ├── ModelNotFoundError (LookupError)  no such model, version or channel pointer
-    │   ├── InvalidModelArtifactError (ValueError) a manifest or artifact that cannot be published
-    │   ├── ArtifactVerificationError         pulled bytes, manifest or signature do not match
-    │   │   ├── ArtifactHashMismatchError       sha256 of the artifact is not the chain's
-    │   │   ├── ManifestMismatchError           the manifest contradicts the chain's record
-    │   │   ├── UntrustedPublisherError         signer not the publisher's key, or no role
-    │   │   ├── VersionRevokedError             the version was revoked by guardian/governance
-    │   │   └── ModelPausedError                the guardian paused the model
-    │   └── DestinationExistsError            pull would overwrite a file or directory
+    │   ├── ModelNotFoundError (LookupError)        no such model, version or channel pointer
+    │   ├── InvalidModelArtifactError (ValueError)  cannot be published as it is
+    │   ├── ArtifactVerificationError               pulled bytes or signature do not match
+    │   │   ├── ArtifactHashMismatchError
+    │   │   ├── ManifestMismatchError
+    │   │   ├── UntrustedPublisherError
+    │   │   ├── VersionRevokedError
+    │   │   └── ModelPausedError
+    │   └── DestinationExistsError (FileExistsError)
     ├── GovernanceError
-    │   ├── EvaluationReportRequiredError (ValueError) a channel move without a report CID
+    │   ├── EvaluationReportRequiredError (ValueError)
     │   ├── ProposalNotFoundError (LookupError)
-    │   └── ProposalStateError                the proposal is not in the state a step needs
+    │   └── ProposalStateError                      not in the state a step needs
+    ├── LearningError (ValueError)
+    │   ├── DatasetError
+    │   │   └── DatasetNotInstalledError (LookupError)
+    │   ├── AggregationError
+    │   │   └── ByzantineBoundError                 more Byzantine inputs than a rule tolerates
+    │   ├── SecAggError
+    │   │   └── SecAggDropoutError
+    │   ├── PrivacyBudgetError
+    │   └── SimulationError
     ├── TrainingError
     │   ├── InvalidTaskSpecError (ValueError)
-    │   └── TaskStateError                    the task is not in the phase a step needs
-    └── OracleError
-        ├── InvalidInferenceInputError (ValueError) malformed, oversized or wrong-shape input
-        ├── ReportError                       answers that cannot settle a request
-        ├── EvidenceError                     an answer's evidence trail does not verify
-        ├── AuthenticationError               a gateway request's DID signature fails (401)
-        └── RateLimitError                    an identity's rate or quota is spent (429)
-
-Elsewhere, beside the code that raises them:
-``ledgerlearn.randomness.SelectionError(LedgerLearnError, ValueError)`` for a committee that
-cannot be drawn; in ``ledgerlearn.learning``: ``AggregationError`` →
-``ByzantineBoundError``, ``DatasetError`` → ``DatasetNotInstalledError``, and
-``SimulationError``, all ``ValueError`` too.
+    │   ├── TaskStateError                          the task is not in the phase a step needs
+    │   └── EnvelopeError (ValueError)              a sealed update cannot be opened
+    ├── OracleError
+    │   ├── InvalidInferenceInputError (ValueError) malformed, oversized or wrong-shape input
+    │   ├── ReportError                             answers that cannot settle a request
+    │   ├── EvidenceError                           an evidence trail does not verify
+    │   ├── AuthenticationError                     a gateway request's signature fails (401)
+    │   └── RateLimitError                          an identity's rate or quota is spent (429)
+    ├── VerificationError
+    │   ├── ZkToolchainError
+    │   ├── AuditError
+    │   └── InvalidProofError (ValueError)
+    └── NodeError
+        └── NodeStateError                          a state file unreadable or another role's
 """
 
 from __future__ import annotations
@@ -77,39 +91,42 @@ from typing import Any, ClassVar
 from ledgerlearn.exit_codes import ExitCode
 
 __all__ = [
-    "AuditError",
-    "AuthenticationError",
-    "EvidenceError",
-    "InvalidInferenceInputError",
-    "InvalidTaskSpecError",
-    "OracleError",
-    "RateLimitError",
-    "ReportError",
-    "TaskStateError",
-    "TrainingError",
+    "AggregationError",
     "AnvilNotFoundError",
     "ArtifactError",
     "ArtifactHashMismatchError",
-    "ArtifactVerificationError",
     "ArtifactNotFoundError",
+    "ArtifactVerificationError",
+    "AuditError",
+    "AuthenticationError",
+    "ByzantineBoundError",
     "ChainIdMismatchError",
     "ChainUnavailableError",
     "ConfigError",
     "ContentCorruptedError",
     "ContentNotFoundError",
     "ContractRevertError",
+    "DatasetError",
+    "DatasetNotInstalledError",
     "DestinationExistsError",
+    "EnvelopeError",
     "EvaluationReportRequiredError",
     "EventCursorError",
+    "EvidenceError",
     "GovernanceError",
     "IdentityError",
     "InvalidCidError",
     "InvalidDidError",
+    "InvalidInferenceInputError",
     "InvalidKeyError",
     "InvalidManifestError",
     "InvalidModelArtifactError",
+    "InvalidProofError",
+    "InvalidTaskSpecError",
+    "InvalidVrfProofError",
     "KeystoreError",
     "KeystorePasswordError",
+    "LearningError",
     "LedgerError",
     "LedgerLearnError",
     "ManifestCodeMismatchError",
@@ -118,21 +135,33 @@ __all__ = [
     "ManifestNotFoundError",
     "ModelNotFoundError",
     "ModelPausedError",
+    "NodeError",
+    "NodeStateError",
+    "OracleError",
+    "PrivacyBudgetError",
     "ProposalNotFoundError",
     "ProposalStateError",
+    "RateLimitError",
     "RegistryError",
+    "ReportError",
+    "SecAggDropoutError",
+    "SecAggError",
+    "SelectionError",
     "SignatureError",
+    "SimulationError",
     "StaleArtifactError",
     "StorageError",
+    "TaskStateError",
+    "TrainingError",
     "TransactionError",
     "TransactionFailedError",
     "TransactionTimeoutError",
     "UnsupportedDidMethodError",
     "UntrustedPublisherError",
-    "VersionRevokedError",
     "VerificationError",
+    "VersionRevokedError",
+    "VrfError",
     "ZkToolchainError",
-    "InvalidProofError",
 ]
 
 
@@ -229,7 +258,7 @@ class ContractRevertError(TransactionError):
     ``error_name`` is the Solidity name (``Error`` for ``require`` strings, ``Panic`` for
     assertion failures, or the custom error's name) and ``arguments`` its decoded values.
     For a custom error, the raised exception is a subclass with the custom error's name, so
-    ``except revert_error_class("LedgerTokenCapExceeded")`` catches exactly that error.
+    ``except LedgerTokenCapExceeded`` catches exactly that error.
     """
 
     def __init__(
@@ -314,6 +343,21 @@ class SignatureError(IdentityError):
     """A signature is malformed or was not made by the expected signer."""
 
 
+class VrfError(IdentityError):
+    """Base of VRF errors (key material and proofs are identity matters)."""
+
+
+class InvalidVrfProofError(VrfError, ValueError):
+    """A proof is malformed or does not verify for the key and input."""
+
+
+# --- randomness ---------------------------------------------------------------------------
+
+
+class SelectionError(LedgerLearnError, ValueError):
+    """The selection cannot be made (too few candidates with positive weight)."""
+
+
 # --- registry ------------------------------------------------------------------------------
 
 
@@ -388,6 +432,54 @@ class ProposalStateError(GovernanceError):
     exit_code = ExitCode.PROPOSAL_STATE
 
 
+# --- learning ----------------------------------------------------------------------------
+
+
+class LearningError(LedgerLearnError, ValueError):
+    """Base of federated-learning errors (datasets, aggregation, privacy, simulation)."""
+
+    exit_code = ExitCode.LEARNING
+
+
+class DatasetError(LearningError):
+    """A dataset or partition request is invalid."""
+
+
+class DatasetNotInstalledError(DatasetError, LookupError):
+    """The dataset's package is not installed; the message names the install command."""
+
+    exit_code = ExitCode.DATASET_MISSING
+
+
+class AggregationError(LearningError):
+    """Updates cannot be aggregated as given (empty, ragged, non-finite)."""
+
+
+class ByzantineBoundError(AggregationError):
+    """A rule was asked to tolerate more Byzantine inputs than it can."""
+
+
+class SecAggError(LearningError):
+    """A secure-aggregation message is invalid or arrives in the wrong phase."""
+
+
+class SecAggDropoutError(SecAggError):
+    """Too many clients dropped out for the sum to be unmasked."""
+
+
+class PrivacyBudgetError(LearningError):
+    """A schedule that would spend more than the privacy budget, or cannot reach it."""
+
+    exit_code = ExitCode.PRIVACY_BUDGET
+
+
+class SimulationError(LearningError):
+    """The simulation cannot run or resume as configured."""
+
+
+# --- training -----------------------------------------------------------------------------
+
+
 class TrainingError(LedgerLearnError):
     """Base of ledger-coordinated training errors."""
 
@@ -402,6 +494,13 @@ class TaskStateError(TrainingError):
     """A task is not in the phase an operation needs."""
 
     exit_code = ExitCode.TASK_STATE
+
+
+class EnvelopeError(TrainingError, ValueError):
+    """An encrypted update cannot be opened (not for us, tampered, or malformed)."""
+
+
+# --- oracle -------------------------------------------------------------------------------
 
 
 class OracleError(LedgerLearnError):
@@ -446,6 +545,9 @@ class RateLimitError(OracleError):
         self.retry_after = retry_after
 
 
+# --- verification -------------------------------------------------------------------------
+
+
 class VerificationError(LedgerLearnError):
     """Base of verification errors (audits, zk proofs, disputes, proof-of-learning)."""
 
@@ -466,3 +568,16 @@ class InvalidProofError(VerificationError, ValueError):
     """A zk proof does not verify, or proves another model or input than the one claimed."""
 
     exit_code = ExitCode.INVALID_PROOF
+
+
+# --- nodes ------------------------------------------------------------------------------
+
+
+class NodeError(LedgerLearnError):
+    """Base of errors of a long-running node (configuration, state directory)."""
+
+    exit_code = ExitCode.NODE
+
+
+class NodeStateError(NodeError):
+    """A node's state file is unreadable or belongs to another role."""

@@ -45,6 +45,7 @@ class ExitCode(IntEnum):
     PROPOSAL_STATE = 61
     TRAINING = 70
     TASK_STATE = 71
+    NODE = 72
     ORACLE = 80
     INVALID_INFERENCE_INPUT = 81
     EVIDENCE = 82
@@ -58,9 +59,9 @@ REMEDIES: dict[ExitCode, str] = {
     ExitCode.OK: "nothing to do",
     ExitCode.INTERNAL: "this is a bug in ledgerlearn; rerun with --debug and report the traceback",
     ExitCode.USAGE: "see `ledgerlearn COMMAND --help` for the expected arguments",
-    ExitCode.CONFIG: "fix the setting named above in ledgerlearn.toml or its LEDGERLEARN_* "
+    ExitCode.CONFIG: "fix the setting named above in {config} or its LEDGERLEARN_* "
     "variable (see README, Configuration)",
-    ExitCode.CHAIN: "check the chain back end settings ([chain] in ledgerlearn.toml)",
+    ExitCode.CHAIN: "check the chain back end settings ([chain] in {config})",
     ExitCode.CHAIN_UNAVAILABLE: "start the node or fix [chain] rpc_url; for a local chain run "
     "`ledgerlearn chain up` in another terminal",
     ExitCode.ANVIL_MISSING: "run `make setup` (installs anvil through npm ci) or set "
@@ -104,6 +105,8 @@ REMEDIES: dict[ExitCode, str] = {
     "staked and joined (`ledgerlearn task status ID`)",
     ExitCode.TASK_STATE: "the task is not in the phase this step needs; `ledgerlearn task status "
     "ID` says what comes next and when",
+    ExitCode.NODE: "check the node's TOML ([node] and its sections) and its state_dir; each "
+    "node needs a state directory of its own",
     ExitCode.ORACLE: "check the request's model, version and parameters; `ledgerlearn evidence "
     "show ID` shows its state on chain",
     ExitCode.INVALID_INFERENCE_INPUT: "send an input the model accepts: the shape and dtype in "
@@ -120,17 +123,20 @@ REMEDIES: dict[ExitCode, str] = {
 }
 
 
-def remedy(code: ExitCode) -> str:
+def remedy(code: ExitCode, config: str = "ledgerlearn.toml") -> str:
     """Return the one-line remedy printed for ``code``.
 
     Parameters
     ----------
     code
         The exit code.
+    config
+        The settings file the failing command read (a node's or gateway's TOML under
+        ``--config``); remedies that name a setting point there.
 
     Returns
     -------
     str
         What the user should do next.
     """
-    return REMEDIES[code]
+    return REMEDIES[code].replace("{config}", config)

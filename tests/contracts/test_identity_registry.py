@@ -7,15 +7,14 @@ from eth_utils import keccak
 
 from ledgerlearn.exceptions import InvalidDidError, UnsupportedDidMethodError
 from ledgerlearn.identity import (
-    Ed25519Key,
     EthrDidRegistry,
     EthrDidResolver,
-    Secp256k1Key,
     attribute_name,
     ethr_did,
     parse_ethr_did,
 )
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key
+from ledgerlearn.ledger.errors import IdentityRegistryNotOwner
 from tests.conftest import Deployment
 
 ZERO = "0x" + "00" * 20
@@ -23,8 +22,8 @@ ZERO = "0x" + "00" * 20
 
 @pytest.fixture
 def ids(deployment: Deployment) -> tuple[EthrDidRegistry, EthrDidResolver]:
-    address = deployment.manifest.get_address("IdentityRegistry")
-    return EthrDidRegistry(deployment.chain, address), EthrDidResolver(deployment.chain, address)
+    manifest = deployment.manifest
+    return EthrDidRegistry(deployment.chain, manifest), EthrDidResolver(deployment.chain, manifest)
 
 
 def test_identity_owns_itself_until_it_changes_owner(
@@ -35,7 +34,7 @@ def test_identity_owns_itself_until_it_changes_owner(
     assert registry.owner(alice.address) == alice.address
     registry.change_owner(alice, alice.address, bob.address)
     assert registry.owner(alice.address) == bob.address
-    with pytest.raises(revert_error_class("IdentityRegistryNotOwner")) as caught:
+    with pytest.raises(IdentityRegistryNotOwner) as caught:
         registry.change_owner(alice, alice.address, alice.address)
     assert caught.value.arguments == {"identity": alice.address, "actor": alice.address}
 
@@ -79,7 +78,7 @@ def test_every_signed_write_is_relayed_and_cannot_be_replayed(
     sig = registry.sign_add_delegate(owner, ident, delegate.address, validity=500)
     registry.add_delegate_signed(relayer, sig, delegate.address, validity=500)
     assert registry.valid_delegate(ident, "veriKey", delegate.address)
-    with pytest.raises(revert_error_class("IdentityRegistryNotOwner")):
+    with pytest.raises(IdentityRegistryNotOwner):
         registry.add_delegate_signed(relayer, sig, delegate.address, validity=500)  # replay
     name, value = attribute_name("svc", "Gateway"), b"https://gw.example"
     registry.set_attribute_signed(
@@ -106,7 +105,7 @@ def test_tampered_meta_transaction_is_rejected(
     registry, _ = ids
     owner = Secp256k1Key.generate()
     sig = registry.sign_change_owner(owner, owner.address, deployment.bob.address)
-    with pytest.raises(revert_error_class("IdentityRegistryNotOwner")):
+    with pytest.raises(IdentityRegistryNotOwner):
         registry.change_owner_signed(deployment.alice, sig, deployment.alice.address)
 
 

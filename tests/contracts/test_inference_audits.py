@@ -1,7 +1,7 @@
 """InferenceAudits on the embedded EVM: sampling, panels, verdicts, slashing and refunds.
 
 The model is a real MLP (deterministic), answered by real :class:`Provider` objects, some
-of them lying (``dishonest=True`` rotates the class probabilities), and audited by real
+of them lying (``LyingProvider`` rotates the class probabilities), and audited by real
 :class:`Auditor` objects that re-run the registered artifact.
 """
 
@@ -9,20 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from eth_utils import keccak
 
+from ledgerlearn.devnet import LyingProvider
 from ledgerlearn.exceptions import AuditError
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger.errors import (
+    AccessControlUnauthorizedAccount,
+    AuditsAlreadyAuditor,
+    AuditsDeadlinePassed,
+    AuditsInsufficientStake,
+    AuditsNotActor,
+    AuditsNotOnPanel,
+    AuditsRandomnessPending,
+    AuditsRequestNotFulfilled,
+    AuditsSelectionMismatch,
+    AuditsVerdictsPending,
+    AuditsWindowClosed,
+    AuditsWrongStatus,
+)
 from ledgerlearn.oracle import LoadedModel, Mode, Provider, build_report, load_model
 from ledgerlearn.training import TrainingClient
 from ledgerlearn.verification import AuditClient, Auditor
 from tests.oracle_env import TOKEN, Env, build_oracle_env, pass_proposal
 from tests.oracle_net import ROW, publish_mlp
+from tests.snapshots import reverting
 
 SLASH = 50 * TOKEN  # AuditParameters().slash_amount
 
@@ -37,10 +53,10 @@ class Audits:
     training: TrainingClient
 
     def stake_of(self, address: str) -> int:
-        return int(self.training.vault.functions.stakeOf(address).call())
+        return int(self.training.staking.functions.stakeOf(address).call())
 
     def slashed_of(self, address: str) -> int:
-        return int(self.training.vault.functions.slashedOf(address).call())
+        return int(self.training.staking.functions.slashedOf(address).call())
 
     def balance(self, address: str) -> int:
         return int(self.env.oracle.token.functions.balanceOf(address).call())
@@ -58,7 +74,7 @@ class Audits:
         )
         request_id, drawn = env.drawn(spec)
         answers = [
-            Provider(k, env.oracle, env.store, [self.model], dishonest=i < liars)
+            (LyingProvider if i < liars else Provider)(k, env.oracle, env.store, [self.model])
             .answer(request_id)
             .answer
             for i, k in enumerate(drawn)
@@ -71,7 +87,7 @@ class Audits:
     def opened(self, request_id: int) -> list[str]:
         """Open the audit, fulfil its randomness, draw; return the panel."""
         env = self.env
-        assert self.audits.open(env.client, request_id) == "drawing"
+        assert self.audits.open(env.client, request_id).label == "drawing"
         env.beacon.fulfil(env.vrf_holder, env.vrf, self.audits.randomness_request_id(request_id))
         return self.audits.draw(env.client, request_id)
 
@@ -95,16 +111,31 @@ def build_audits(tmp_path: Path, rate_bps: int = 10_000) -> Audits:
     for key in auditors:
         env.chain.sender(env.deployer).send({"to": key.address, "value": 10**20})
         env.chain.sender(env.deployer).transact(token.transfer(key.address, 1_000 * TOKEN))
-        training.stake(key, 200 * TOKEN)
+        training.staking.stake(key, 200 * TOKEN)
         audits.join(key)
     proposal = env.governance.propose_audit_rate(env.deployer, "digits", rate_bps)
     pass_proposal(env.governance, env.deployer, proposal)
     return Audits(env, audits, model, version, auditors, training)
 
 
+@pytest.fixture(scope="module")
+def _built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Audits]:
+    built = build_audits(tmp_path_factory.mktemp("audits"))
+    yield built
+    built.env.chain.close()
+
+
 @pytest.fixture
-def net(tmp_path: Path) -> Audits:
-    return build_audits(tmp_path)
+def net(_built: Audits, tmp_path: Path) -> Iterator[Audits]:
+    with reverting(_built.env.chain):
+        env = _built.env.fork(tmp_path / "store")
+        manifest = env.oracle.deployment
+        yield replace(
+            _built,
+            env=env,
+            audits=AuditClient(env.chain, manifest, env.oracle),
+            training=TrainingClient(env.chain, manifest),
+        )
 
 
 def test_an_honest_quorum_is_confirmed_and_nobody_loses_stake(net: Audits) -> None:
@@ -117,11 +148,11 @@ def test_an_honest_quorum_is_confirmed_and_nobody_loses_stake(net: Audits) -> No
     for address in panel:
         net.auditor(address).audit(request_id)
     outcome = net.audits.finalize(env.outsider, request_id)
-    assert (outcome.status, outcome.agreeing, outcome.contradicting) == ("confirmed", 3, 0)
+    assert (outcome.status.label, outcome.agreeing, outcome.contradicting) == ("confirmed", 3, 0)
     assert outcome.slashed == {} and outcome.missed == ()
     assert {k.address: net.stake_of(k.address) for k in env.providers} == stakes
     assert all(net.slashed_of(k.address) == 0 for k in env.providers)
-    assert env.oracle.get_request(request_id).status == "fulfilled"
+    assert env.oracle.get_request(request_id).status.label == "fulfilled"
 
 
 def test_a_lying_quorum_is_overturned_slashed_and_the_requester_refunded(net: Audits) -> None:
@@ -142,7 +173,7 @@ def test_a_lying_quorum_is_overturned_slashed_and_the_requester_refunded(net: Au
     assert len(values) == 1 and lie not in values
     outcome = net.audits.finalize(env.outsider, request_id)
 
-    assert (outcome.status, outcome.contradicting) == ("overturned", 3)
+    assert (outcome.status.label, outcome.contradicting) == ("overturned", 3)
     assert outcome.corrected == values.pop()
     assert outcome.slashed == {k.address: SLASH for k in liars}
     assert {a: net.stake_of(a) for a in liar_stakes} == {
@@ -154,13 +185,13 @@ def test_a_lying_quorum_is_overturned_slashed_and_the_requester_refunded(net: Au
     assert net.balance(env.client.address) == before
     assert all(env.oracle.stats_of(k.address)["fees"] == 0 for k in drawn)
     request = env.oracle.get_request(request_id)
-    assert (request.status, request.result) == ("overturned", outcome.corrected)
+    assert (request.status.label, request.result) == ("overturned", outcome.corrected)
     (flag,) = env.oracle.events("RequestOverturned", requestId=request_id)
     assert sorted(flag["args"]["signers"]) == sorted(k.address for k in liars)
     # Settled once: a second finalize, or a second audit, is refused.
-    with pytest.raises(revert_error_class("AuditsWrongStatus")):
+    with pytest.raises(AuditsWrongStatus):
         net.audits.finalize(env.outsider, request_id)
-    with pytest.raises(revert_error_class("AuditsRequestNotFulfilled")):
+    with pytest.raises(AuditsRequestNotFulfilled):
         net.audits.open(env.client, request_id)
 
 
@@ -176,7 +207,7 @@ def test_fees_already_withdrawn_are_paid_back_out_of_slashed_stake(net: Audits) 
     for address in panel:
         net.auditor(address).audit(request_id)
     outcome = net.audits.finalize(env.outsider, request_id)
-    assert outcome.status == "overturned"
+    assert outcome.status.label == "overturned"
     assert outcome.compensated == 10 * TOKEN
     assert net.balance(env.client.address) == before
     assert net.balance(treasury) == treasury_before + 3 * SLASH - 10 * TOKEN
@@ -186,7 +217,7 @@ def test_a_provider_of_the_request_is_never_on_its_panel(net: Audits) -> None:
     env = net.env
     # Every provider also registers as an auditor, with far more stake than the others.
     for key in env.providers:
-        net.training.stake(key, 500 * TOKEN)
+        net.training.staking.stake(key, 500 * TOKEN)
         net.audits.join(key)
     request_id, drawn = net.fulfilled(liars=0)
     panel = net.opened(request_id)
@@ -200,7 +231,7 @@ def test_a_provider_of_the_request_is_never_on_its_panel(net: Audits) -> None:
     call = net.audits.contract.functions.submitVerdict(
         request_id, insider.address, panel, 0, bytes(32)
     )
-    with pytest.raises(revert_error_class("AuditsNotOnPanel")):
+    with pytest.raises(AuditsNotOnPanel):
         send(call)
 
 
@@ -212,31 +243,32 @@ def test_silent_auditors_leave_the_audit_inconclusive_after_the_deadline(net: Au
     assert (
         net.auditor(panel[0]).audit(request_id) == net.audits.verdict_of(request_id, panel[0])[1]
     )  # posting again is a no-op
-    with pytest.raises(revert_error_class("AuditsVerdictsPending")):
+    with pytest.raises(AuditsVerdictsPending):
         net.audits.finalize(env.outsider, request_id)
     env.chain.mine(net.audits.parameters().verdict_blocks + 1)
-    with pytest.raises(revert_error_class("AuditsDeadlinePassed")):
+    with pytest.raises(AuditsDeadlinePassed):
         net.auditor(panel[1]).audit(request_id)
     outcome = net.audits.finalize(env.outsider, request_id)
-    assert (outcome.status, outcome.contradicting) == ("inconclusive", 1)
+    assert (outcome.status.label, outcome.contradicting) == ("inconclusive", 1)
     assert set(outcome.missed) == set(panel[1:])
     assert outcome.slashed == {}
-    assert env.oracle.get_request(request_id).status == "fulfilled"
+    assert env.oracle.get_request(request_id).status.label == "fulfilled"
 
 
-def test_the_beacon_samples_requests_at_the_models_rate(tmp_path: Path) -> None:
-    net = build_audits(tmp_path, rate_bps=5_000)
+def test_the_beacon_samples_requests_at_the_models_rate(net: Audits) -> None:
     env = net.env
+    proposal = env.governance.propose_audit_rate(env.deployer, "digits", 5_000)
+    pass_proposal(env.governance, env.deployer, proposal)
     outcomes = []
     for _ in range(4):
         request_id, _ = net.fulfilled(liars=0)
-        assert net.audits.open(env.client, request_id) == "drawing"
+        assert net.audits.open(env.client, request_id).label == "drawing"
         beacon_id = net.audits.randomness_request_id(request_id)
         randomness = env.beacon.fulfil(env.vrf_holder, env.vrf, beacon_id).output
         panel = net.audits.draw(env.client, request_id)
         sampled = int.from_bytes(keccak(randomness + _pad("sample")), "big") % 10_000 < 5_000
         status = net.audits.get_audit(request_id).status
-        assert status == ("auditing" if sampled else "not-sampled")
+        assert status.label == ("auditing" if sampled else "not-sampled")
         assert bool(panel) == sampled
         outcomes.append(sampled)
     assert net.audits.auditors() and len(outcomes) == 4
@@ -251,34 +283,34 @@ def _pad(text: str) -> bytes:
 def test_bad_calls_are_refused(net: Audits) -> None:
     env = net.env
     request_id, drawn = net.fulfilled(liars=0)
-    with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+    with pytest.raises(AccessControlUnauthorizedAccount):
         env.chain.sender(env.deployer).transact(
             net.audits.contract.functions.setAuditRate(bytes(32), 1)
         )
-    with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+    with pytest.raises(AccessControlUnauthorizedAccount):
         env.chain.sender(env.deployer).transact(
-            env.oracle.oracle.functions.overturn(request_id, 0, [], keccak(b"x"))
+            env.oracle.contract.functions.overturn(request_id, 0, [], keccak(b"x"))
         )
-    with pytest.raises(revert_error_class("AuditsAlreadyAuditor")):
+    with pytest.raises(AuditsAlreadyAuditor):
         net.audits.join(net.auditors[0])
     poor = env.outsider
-    with pytest.raises(revert_error_class("AuditsInsufficientStake")):
+    with pytest.raises(AuditsInsufficientStake):
         net.audits.join(poor)
-    with pytest.raises(revert_error_class("AuditsNotActor")):
+    with pytest.raises(AuditsNotActor):
         net.audits.join(poor, auditor=net.auditors[0].address)
-    assert net.audits.open(env.client, request_id) == "drawing"
-    with pytest.raises(revert_error_class("AuditsWrongStatus")):
+    assert net.audits.open(env.client, request_id).label == "drawing"
+    with pytest.raises(AuditsWrongStatus):
         net.audits.open(env.client, request_id)
-    with pytest.raises(revert_error_class("AuditsRandomnessPending")):
+    with pytest.raises(AuditsRandomnessPending):
         net.audits.draw(env.client, request_id)
     env.beacon.fulfil(env.vrf_holder, env.vrf, net.audits.randomness_request_id(request_id))
     wrong = list(reversed(env.oracle.selected(request_id)))
-    with pytest.raises(revert_error_class("AuditsSelectionMismatch")):
+    with pytest.raises(AuditsSelectionMismatch):
         env.chain.sender(env.client).transact(net.audits.contract.functions.draw(request_id, wrong))
     # The window to open an audit closes openWindow blocks after the request's deadline.
     late_id, _ = net.fulfilled(liars=0)
     deadline = env.oracle.get_request(late_id).deadline
     env.chain.mine(deadline + net.audits.parameters().open_window - env.chain.block_number + 1)
-    with pytest.raises(revert_error_class("AuditsWindowClosed")):
+    with pytest.raises(AuditsWindowClosed):
         net.audits.open(env.client, late_id)
     assert drawn

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from ledgerlearn.exceptions import VerificationError
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.learning.models import MLP, weights_from_bytes
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.ledger.errors import (
+    LearningDeadlinePassed,
+    LearningInsufficientStake,
+    LearningNotActor,
+    LearningNotOnPanel,
+    LearningRandomnessPending,
+    LearningVerdictsPending,
+)
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import TrainingClient
 from ledgerlearn.verification import (
@@ -55,7 +63,7 @@ class Net:
         return self.env.store
 
     def stake_of(self, address: str) -> int:
-        return int(self.training.vault.functions.stakeOf(address).call())
+        return int(self.training.staking.functions.stakeOf(address).call())
 
     def log(self, seed: int = 0) -> ProofOfLearning:
         model = MLP(4, 3, (8,), seed=1)
@@ -75,7 +83,12 @@ class Net:
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Net:
-    env = build_oracle_env(tmp_path_factory.mktemp("pol"))
+    return build_pol_net(tmp_path_factory.mktemp("pol"))
+
+
+def build_pol_net(tmp_path: Path) -> Net:
+    """An oracle environment with four staked verifiers in the pool and a trainer."""
+    env = build_oracle_env(tmp_path)
     training = TrainingClient(env.chain, env.oracle.deployment)
     audits = AuditClient(env.chain, env.oracle.deployment, env.oracle)
     token = training.token.functions
@@ -86,10 +99,10 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Net:
     for key in verifiers:
         env.chain.sender(env.deployer).send({"to": key.address, "value": 10**20})
         env.chain.sender(env.deployer).transact(token.transfer(key.address, 1_000 * TOKEN))
-        training.stake(key, 200 * TOKEN)
+        training.staking.stake(key, 200 * TOKEN)
         audits.join(key)
     # the trainer is in the pool too, with the largest stake: it must never check itself
-    training.stake(env.providers[0], 800 * TOKEN)
+    training.staking.stake(env.providers[0], 800 * TOKEN)
     audits.join(env.providers[0])
     x, y = dataset()
     return Net(
@@ -141,14 +154,15 @@ def test_honest_work_passes_and_keeps_its_stake(net: Net) -> None:
     env, trainer = net.env, net.env.providers[0]
     log = net.log(seed=1)
     claim_id = net.client.submit(trainer, log, net.store)
-    assert net.client.get_claim(claim_id).status == "drawing"
+    assert net.client.get_claim(claim_id).status.label == "drawing"
     panel, sampled = net.drawn(claim_id)
     assert len(panel) == 3 and trainer.address not in panel and len(sampled) == 2
     stake = net.stake_of(trainer.address)
     for address in panel:
         assert net.verifier(address).verify(claim_id).passed
     assert net.verifier(panel[0]).verify(claim_id).passed  # idempotent
-    assert net.client.finalize(env.outsider, claim_id) == ("passed", 0)
+    status, slashed = net.client.finalize(env.outsider, claim_id)
+    assert (status.label, slashed) == ("passed", 0)
     assert net.stake_of(trainer.address) == stake
 
 
@@ -160,7 +174,8 @@ def test_a_lazy_trainer_is_caught_and_slashed(net: Net) -> None:
     stake = net.stake_of(trainer.address)
     checks = [net.verifier(address).verify(claim_id) for address in panel]
     assert not any(c.passed for c in checks)
-    assert net.client.finalize(env.outsider, claim_id) == ("failed", SLASH)
+    status, slashed = net.client.finalize(env.outsider, claim_id)
+    assert (status.label, slashed) == ("failed", SLASH)
     assert net.stake_of(trainer.address) == stake - SLASH
 
 
@@ -184,23 +199,24 @@ def test_a_log_that_is_not_the_commitment_fails(net: Net) -> None:
 def test_bad_submissions_and_verdicts_are_refused(net: Net) -> None:
     env, trainer = net.env, net.env.providers[0]
     log = net.log(seed=5)
-    with pytest.raises(revert_error_class("LearningNotActor")):
+    with pytest.raises(LearningNotActor):
         net.client.submit(env.outsider, log, net.store, trainer=trainer.address)
     # Work with nothing at stake could not be slashed: it is not accepted for checking.
     assert net.stake_of(env.outsider.address) == 0
-    with pytest.raises(revert_error_class("LearningInsufficientStake")):
+    with pytest.raises(LearningInsufficientStake):
         net.client.submit(env.outsider, log, net.store)
     claim_id = net.client.submit(trainer, log, net.store)
-    with pytest.raises(revert_error_class("LearningRandomnessPending")):
+    with pytest.raises(LearningRandomnessPending):
         net.client.draw(env.client, claim_id)
     panel, _ = net.drawn(claim_id)
     outsider = next(k for k in net.verifiers if k.address not in panel)
     check = net.verifier(panel[0]).check(claim_id)
-    with pytest.raises(revert_error_class("LearningNotOnPanel")):
+    with pytest.raises(LearningNotOnPanel):
         net.client.submit_verdict(outsider, claim_id, check)
-    with pytest.raises(revert_error_class("LearningVerdictsPending")):
+    with pytest.raises(LearningVerdictsPending):
         net.client.finalize(env.outsider, claim_id)
     env.chain.mine(51)
-    with pytest.raises(revert_error_class("LearningDeadlinePassed")):
+    with pytest.raises(LearningDeadlinePassed):
         net.verifier(panel[0]).verify(claim_id)
-    assert net.client.finalize(env.outsider, claim_id) == ("inconclusive", 0)
+    status, slashed = net.client.finalize(env.outsider, claim_id)
+    assert (status.label, slashed) == ("inconclusive", 0)

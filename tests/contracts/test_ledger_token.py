@@ -6,8 +6,16 @@ import pytest
 from eth_utils import keccak
 
 from ledgerlearn.exceptions import ContractRevertError
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import Chain, revert_error_class, sign_permit
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain
+from ledgerlearn.ledger.errors import (
+    AccessControlUnauthorizedAccount,
+    ERC20InsufficientBalance,
+    ERC2612InvalidSigner,
+    LedgerTokenCapExceeded,
+    LedgerTokenInvalidCap,
+)
+from ledgerlearn.staking import sign_permit
 from tests.conftest import Deployment
 
 TOKEN = 10**18
@@ -38,7 +46,7 @@ def test_transfer_moves_balance_and_insufficient_balance_reverts_by_name(
     d = deployment
     d.chain.sender(d.deployer).transact(d.token.functions.transfer(d.alice.address, 5 * TOKEN))
     assert d.token.functions.balanceOf(d.alice.address).call() == 5 * TOKEN
-    with pytest.raises(revert_error_class("ERC20InsufficientBalance")) as caught:
+    with pytest.raises(ERC20InsufficientBalance) as caught:
         d.chain.sender(d.alice).transact(d.token.functions.transfer(d.bob.address, 6 * TOKEN))
     assert caught.value.arguments == {
         "sender": d.alice.address,
@@ -49,13 +57,13 @@ def test_transfer_moves_balance_and_insufficient_balance_reverts_by_name(
 
 def test_only_minters_mint_and_the_cap_holds(deployment: Deployment) -> None:
     d = deployment
-    with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+    with pytest.raises(AccessControlUnauthorizedAccount):
         d.chain.sender(d.alice).transact(d.token.functions.mint(d.alice.address, 1))
     minter_role = keccak(text="MINTER_ROLE")
     d.chain.sender(d.deployer).transact(d.token.functions.grantRole(minter_role, d.alice.address))
     d.chain.sender(d.alice).transact(d.token.functions.mint(d.bob.address, 1_000 * TOKEN))
     assert d.token.functions.totalSupply().call() == 2_000 * TOKEN
-    with pytest.raises(revert_error_class("LedgerTokenCapExceeded")) as caught:
+    with pytest.raises(LedgerTokenCapExceeded) as caught:
         d.chain.sender(d.alice).transact(d.token.functions.mint(d.bob.address, 1))
     assert caught.value.arguments == {
         "requestedSupply": 2_000 * TOKEN + 1,
@@ -65,7 +73,7 @@ def test_only_minters_mint_and_the_cap_holds(deployment: Deployment) -> None:
 
 def test_constructor_rejects_cap_below_initial_supply(chain: Chain) -> None:
     deployer = chain.accounts[0]
-    with pytest.raises(revert_error_class("LedgerTokenInvalidCap")):
+    with pytest.raises(LedgerTokenInvalidCap):
         chain.deploy("LedgerToken", deployer.address, deployer.address, 10, 9, sender=deployer)
 
 
@@ -77,7 +85,7 @@ def test_permit_signed_with_our_eip712_helper_is_accepted_on_chain(deployment: D
         d.token.functions.permit(d.deployer.address, d.alice.address, 7 * TOKEN, deadline, v, r, s)
     )
     assert d.token.functions.allowance(d.deployer.address, d.alice.address).call() == 7 * TOKEN
-    with pytest.raises(revert_error_class("ERC2612InvalidSigner")):  # replay: nonce moved on
+    with pytest.raises(ERC2612InvalidSigner):  # replay: nonce moved on
         d.chain.sender(d.bob).transact(
             d.token.functions.permit(
                 d.deployer.address, d.alice.address, 7 * TOKEN, deadline, v, r, s

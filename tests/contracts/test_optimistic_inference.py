@@ -17,8 +17,19 @@ import numpy as np
 import pytest
 
 from ledgerlearn.exceptions import VerificationError
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger.errors import (
+    ModelRegistryMissingModelRole,
+    OptimisticBadProof,
+    OptimisticNotParty,
+    OptimisticSameOutput,
+    OptimisticTraceBound,
+    OptimisticWindowClosed,
+    OptimisticWindowOpen,
+    OracleProviderNotSelected,
+    OracleWrongMode,
+    OracleWrongStatus,
+)
 from ledgerlearn.oracle import Mode, Report, load_network
 from ledgerlearn.training import TrainingClient
 from ledgerlearn.verification import (
@@ -75,7 +86,7 @@ class Net:
     def play(self, request_id: int, *agents: DisputeAgent) -> None:
         """Let the agents act until the dispute ends."""
         for _ in range(20):
-            if self.client.get_claim(request_id).phase not in ("bisecting", "stepping"):
+            if self.client.get_claim(request_id).phase.label not in ("bisecting", "stepping"):
                 return
             for agent in agents:
                 agent.act(request_id)
@@ -113,17 +124,21 @@ def test_an_unchallenged_claim_settles_after_its_window(net: Net) -> None:
     before = net.balance(proposer.address)
     trace = net.honest()
     claim = client.propose(proposer, request_id, trace)
-    assert (claim.phase, claim.label, claim.provider) == ("proposed", trace.label, proposer.address)
-    assert env.oracle.get_request(request_id).status == "claimed"
+    assert (claim.phase.label, claim.label, claim.provider) == (
+        "proposed",
+        trace.label,
+        proposer.address,
+    )
+    assert env.oracle.get_request(request_id).status.label == "claimed"
     assert net.balance(proposer.address) == before - BOND
-    with pytest.raises(revert_error_class("OptimisticWindowOpen")):
+    with pytest.raises(OptimisticWindowOpen):
         client.finalize(env.outsider, request_id)
-    with pytest.raises(revert_error_class("OracleWrongStatus")):  # no refund once claimed
+    with pytest.raises(OracleWrongStatus):  # no refund once claimed
         env.chain.mine(40)
         env.oracle.refund(env.outsider, request_id)
-    assert client.finalize(env.outsider, request_id).phase == "settled"
+    assert client.finalize(env.outsider, request_id).phase.label == "settled"
     request = env.oracle.get_request(request_id)
-    assert (request.status, request.result) == ("fulfilled", trace.label)
+    assert (request.status.label, request.result) == ("fulfilled", trace.label)
     assert request.agreeing_signers(env.oracle.selected(request_id)) == [proposer.address]
     assert net.balance(proposer.address) == before
     assert env.oracle.stats_of(proposer.address)["fees"] >= FEE
@@ -144,24 +159,24 @@ def test_a_lying_claim_loses_its_bond_to_the_honest_challenger(net: Net) -> None
     assert not liar.watch(request_id)  # its own claim
     balances = (net.balance(liar_key.address), net.balance(watcher_key.address))
     assert watcher.watch(request_id)
-    assert client.get_claim(request_id).phase == "bisecting"
+    assert client.get_claim(request_id).phase.label == "bisecting"
     net.play(request_id, liar, watcher)
     claim = client.get_claim(request_id)
     # the challenger's trace is now the claim, open to challenge in turn
-    assert (claim.phase, claim.provider, claim.label, claim.drawn) == (
+    assert (claim.phase.label, claim.provider, claim.label, claim.drawn) == (
         "proposed",
         watcher_key.address,
         honest.label,
         False,
     )
     (resolved,) = client.contract.events.DisputeResolved().get_logs(
-        from_block=client.start_block, argument_filters={"requestId": request_id}
+        from_block=client.deploy_block, argument_filters={"requestId": request_id}
     )
     assert resolved["args"]["winner"] == watcher_key.address
     assert resolved["args"]["how"] == "re-execution"
     assert resolved["args"]["rounds"] == 2  # leaves 0..3: midpoints 1, then 2
     (step,) = client.contract.events.LayerReexecuted().get_logs(
-        from_block=client.start_block, argument_filters={"requestId": request_id}
+        from_block=client.deploy_block, argument_filters={"requestId": request_id}
     )
     assert step["args"]["layer"] == 1  # dense layer 1 makes trace leaf 2, where the lie is
     assert net.balance(liar_key.address) == balances[0]  # its bond is gone
@@ -177,7 +192,7 @@ def test_a_lying_claim_loses_its_bond_to_the_honest_challenger(net: Net) -> None
     env.chain.mine(25)
     client.finalize(env.client, request_id)
     request = env.oracle.get_request(request_id)
-    assert (request.status, request.result) == ("fulfilled", honest.label)
+    assert (request.status.label, request.result) == ("fulfilled", honest.label)
     assert request.agreeing_signers(env.oracle.selected(request_id)) == []
     assert net.balance(watcher_key.address) == balances[1] + 2 * BOND  # its own bond back
 
@@ -195,7 +210,7 @@ def test_a_lying_challenger_loses_to_the_honest_claimant(net: Net) -> None:
     assert liar.watch(request_id)
     net.play(request_id, liar, proposer)
     claim = client.get_claim(request_id)
-    assert (claim.phase, claim.provider, claim.label) == (
+    assert (claim.phase.label, claim.provider, claim.label) == (
         "proposed",
         proposer_key.address,
         honest.label,
@@ -216,10 +231,10 @@ def test_a_challenger_who_stops_answering_loses(net: Net) -> None:
     proposer = DisputeAgent(proposer_key, client, net.network, honest)
     assert proposer.act(request_id) == "revealed"
     assert proposer.act(request_id) == "waiting"
-    with pytest.raises(revert_error_class("OptimisticWindowOpen")):
+    with pytest.raises(OptimisticWindowOpen):
         client.timeout(env.client, request_id)
     env.chain.mine(11)
-    with pytest.raises(revert_error_class("OptimisticWindowClosed")):
+    with pytest.raises(OptimisticWindowClosed):
         client.reveal(env.outsider, request_id, honest)
     resolution = client.timeout(env.client, request_id)
     assert (resolution.winner, resolution.how) == (proposer_key.address, "timeout: no reveal")
@@ -256,7 +271,7 @@ def test_both_silent_forfeit_both_bonds_and_the_request_is_refunded(net: Net) ->
     assert resolution.winner == "0x" + "00" * 20
     assert net.balance(treasury) == before[0] + 2 * BOND
     assert net.balance(env.client.address) == before[1] + FEE
-    assert env.oracle.get_request(request_id).status == "refunded"
+    assert env.oracle.get_request(request_id).status.label == "refunded"
 
 
 def test_bad_claims_challenges_and_steps_are_refused(net: Net) -> None:
@@ -264,35 +279,35 @@ def test_bad_claims_challenges_and_steps_are_refused(net: Net) -> None:
     request_id, drawn = net.requested()
     outsider = next(k for k in env.providers if k.address not in drawn)
     honest = net.honest()
-    with pytest.raises(revert_error_class("OracleProviderNotSelected")):
+    with pytest.raises(OracleProviderNotSelected):
         client.propose(outsider, request_id, honest)
     other_input = net.network.trace(net.network.quantise([1.0, 1.0, 1.0, 1.0]))
-    with pytest.raises(revert_error_class("OptimisticBadProof")):  # a trace of another input
+    with pytest.raises(OptimisticBadProof):  # a trace of another input
         client.propose(net.key_of(drawn[0]), request_id, other_input)
-    with pytest.raises(revert_error_class("OracleWrongMode")):
+    with pytest.raises(OracleWrongMode):
         env.oracle.fulfil(env.outsider, _empty_report(env, request_id))
     proposer_key = net.key_of(drawn[0])
     client.propose(proposer_key, request_id, honest)
-    with pytest.raises(revert_error_class("OptimisticNotParty")):  # challenge oneself
+    with pytest.raises(OptimisticNotParty):  # challenge oneself
         client.challenge(proposer_key, request_id, honest.tampered(3, delta=LIE))
-    with pytest.raises(revert_error_class("OptimisticSameOutput")):
+    with pytest.raises(OptimisticSameOutput):
         client.challenge(env.outsider, request_id, honest.tampered(1, delta=1))
     lie = honest.tampered(3, delta=LIE)
     client.challenge(env.outsider, request_id, lie)
-    with pytest.raises(revert_error_class("OptimisticBadProof")):  # a leaf from another trace
+    with pytest.raises(OptimisticBadProof):  # a leaf from another trace
         mid = client.get_dispute(request_id).midpoint  # type: ignore[union-attr]
         send = env.chain.sender(env.outsider).transact
         send(
             client.contract.functions.reveal(request_id, lie.leaf(mid), honest.tree.proof(mid - 1))
         )
-    with pytest.raises(revert_error_class("OptimisticNotParty")):
+    with pytest.raises(OptimisticNotParty):
         client.reveal(env.client, request_id, honest)
     proposer = DisputeAgent(proposer_key, client, net.network, honest)
     liar = DisputeAgent(env.outsider, client, net.network, lie)
     for _ in range(2):  # both reveal twice: down to the last layer
         proposer.act(request_id)
         liar.act(request_id)
-    assert client.get_claim(request_id).phase == "stepping"
+    assert client.get_claim(request_id).phase.label == "stepping"
     with pytest.raises(VerificationError, match="must reveal their outputs"):
         client.resolve(env.client, request_id, net.network, honest)
     proposer.act(request_id)
@@ -300,13 +315,13 @@ def test_bad_claims_challenges_and_steps_are_refused(net: Net) -> None:
     forged = FixedPointNetwork(
         [*net.network.layers[:2], _scaled(net.network.layers[2])], net.network.frac_bits
     )
-    with pytest.raises(revert_error_class("OptimisticBadProof")):  # weights not committed
+    with pytest.raises(OptimisticBadProof):  # weights not committed
         client.resolve(env.client, request_id, forged, honest)
     resolution = client.resolve(env.client, request_id, net.network, honest)
     assert resolution.winner == proposer_key.address
-    with pytest.raises(revert_error_class("OptimisticTraceBound")):
+    with pytest.raises(OptimisticTraceBound):
         client.bind_trace(env.owner, "digits", net.version, net.network)
-    with pytest.raises(revert_error_class("ModelRegistryMissingModelRole")):
+    with pytest.raises(ModelRegistryMissingModelRole):
         client.bind_trace(env.outsider, "digits", 1, net.network)
 
 

@@ -8,8 +8,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import Chain, revert_error_class
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain
+from ledgerlearn.ledger.errors import (
+    BeaconAlreadyFulfilled,
+    BeaconBondLocked,
+    BeaconBondTooSmall,
+    BeaconInvalidPublicKey,
+    BeaconKeyAlreadyRegistered,
+    BeaconNoEligibleKeys,
+    BeaconNotAssigned,
+    BeaconPurposeAlreadyRequested,
+    BeaconSeedNotReady,
+    BeaconSeedStillAvailable,
+    BeaconSeedUnavailable,
+    EcVrfInvalidHelper,
+    EcVrfInvalidProof,
+    EcVrfInvalidScalar,
+    EcVrfPointNotOnCurve,
+    WeightedSelectionTooFewCandidates,
+)
 from ledgerlearn.randomness import (
     SECP256K1_SHA256_TAI,
     BeaconClient,
@@ -35,7 +53,7 @@ class Holder:
 
 @pytest.fixture
 def beacon(deployment: Deployment) -> BeaconClient:
-    client = BeaconClient(deployment.chain, deployment.manifest.get_address("RandomnessBeacon"))
+    client = BeaconClient(deployment.chain, deployment.manifest)
     return client
 
 
@@ -71,11 +89,11 @@ def _args(vrf: VrfKey, alpha: bytes) -> tuple[list[int], tuple[int, ...], bytes,
 
 @pytest.fixture(scope="module")
 def module_beacon() -> BeaconClient:
-    from ledgerlearn.ledger import deploy_protocol
+    from ledgerlearn.protocol import deploy_protocol
 
     chain = Chain()
     manifest = deploy_protocol(chain, chain.accounts[0])
-    return BeaconClient(chain, manifest.get_address("RandomnessBeacon"))
+    return BeaconClient(chain, manifest)
 
 
 @given(secret=st.integers(1, N - 1), alpha=st.binary(max_size=64))
@@ -98,14 +116,14 @@ def test_tampered_proofs_revert_with_named_errors(module_beacon: BeaconClient) -
     # a valid proof for another seed: its own helpers fail, honest ones miss the challenge
     pi_b = vrf.prove(b"seed-B")
     _, proof_b, _, helpers_b = _args(vrf, b"seed-B")
-    with pytest.raises(revert_error_class("EcVrfInvalidHelper")):
+    with pytest.raises(EcVrfInvalidHelper):
         module_beacon.chain.call(verify(key, proof_b, alpha, helpers_b))
-    with pytest.raises(revert_error_class("EcVrfInvalidProof")):
+    with pytest.raises(EcVrfInvalidProof):
         module_beacon.chain.call(
             verify(key, proof_b, alpha, _honest_helpers(vrf.public_key, pi_b, alpha))
         )
     # the right proof under another key
-    with pytest.raises(revert_error_class("EcVrfInvalidHelper")) as caught:
+    with pytest.raises(EcVrfInvalidHelper) as caught:
         module_beacon.chain.call(
             verify([other.public_key.x, other.public_key.y], proof, alpha, helpers)
         )
@@ -113,23 +131,23 @@ def test_tampered_proofs_revert_with_named_errors(module_beacon: BeaconClient) -
     # another key with helpers recomputed for it: the challenge no longer matches
     pi = vrf.prove(alpha)
     y = other.public_key
-    with pytest.raises(revert_error_class("EcVrfInvalidProof")):
+    with pytest.raises(EcVrfInvalidProof):
         module_beacon.chain.call(verify([y.x, y.y], proof, alpha, _honest_helpers(y, pi, alpha)))
     # a helper that is not the product it claims
     bad_helpers = (*helpers[:2], *helpers[4:6], *helpers[4:6])
-    with pytest.raises(revert_error_class("EcVrfInvalidHelper")):
+    with pytest.raises(EcVrfInvalidHelper):
         module_beacon.chain.call(verify(key, proof, alpha, bad_helpers))
     # points off the curve
-    with pytest.raises(revert_error_class("EcVrfPointNotOnCurve")):
+    with pytest.raises(EcVrfPointNotOnCurve):
         module_beacon.chain.call(
             verify(key, (proof[0], proof[1] + 1, proof[2], proof[3]), alpha, helpers)
         )
-    with pytest.raises(revert_error_class("EcVrfPointNotOnCurve")):
+    with pytest.raises(EcVrfPointNotOnCurve):
         module_beacon.chain.call(verify([key[0], key[1] ^ 1], proof, alpha, helpers))
     # scalars out of range
-    with pytest.raises(revert_error_class("EcVrfInvalidScalar")):
+    with pytest.raises(EcVrfInvalidScalar):
         module_beacon.chain.call(verify(key, (proof[0], proof[1], proof[2], N), alpha, helpers))
-    with pytest.raises(revert_error_class("EcVrfInvalidScalar")):
+    with pytest.raises(EcVrfInvalidScalar):
         module_beacon.chain.call(
             verify(key, (proof[0], proof[1], 1 << 128, proof[3]), alpha, helpers)
         )
@@ -152,7 +170,7 @@ def test_selection_is_bit_identical_in_solidity_and_python(
 
 
 def test_selection_of_too_many_reverts(module_beacon: BeaconClient) -> None:
-    with pytest.raises(revert_error_class("WeightedSelectionTooFewCandidates")) as caught:
+    with pytest.raises(WeightedSelectionTooFewCandidates) as caught:
         module_beacon.select_on_chain(b"\x01" * 32, [1, 0, 1], 3)
     assert caught.value.arguments == {"requested": 3, "eligible": 2}
 
@@ -185,7 +203,7 @@ def test_bad_fulfilments_revert_and_change_nothing(
     d = deployment
     holders = _holders(d, beacon)
     request_id = beacon.request(d.deployer, purpose_id("audit", 7))
-    with pytest.raises(revert_error_class("BeaconPurposeAlreadyRequested")):
+    with pytest.raises(BeaconPurposeAlreadyRequested):
         beacon.request(d.deployer, purpose_id("audit", 7))
     seed = beacon.wait_for_seed(request_id)
     assigned = holders[beacon.assigned_key(request_id)]
@@ -193,7 +211,7 @@ def test_bad_fulfilments_revert_and_change_nothing(
 
     # an unassigned key before the deadline
     _, proof, _, helpers = _args(other.vrf, seed)
-    with pytest.raises(revert_error_class("BeaconNotAssigned")):
+    with pytest.raises(BeaconNotAssigned):
         d.chain.sender(other.account).transact(
             beacon.contract.functions.fulfil(request_id, proof, helpers)
         )
@@ -202,7 +220,7 @@ def test_bad_fulfilments_revert_and_change_nothing(
     proof = SUITE.decode_proof(pi)
     proof_args = (proof[0].x, proof[0].y, proof[1], proof[2])
     helpers = _honest_helpers(assigned.vrf.public_key, pi, seed)
-    with pytest.raises(revert_error_class("EcVrfInvalidProof")):
+    with pytest.raises(EcVrfInvalidProof):
         d.chain.sender(assigned.account).transact(
             beacon.contract.functions.fulfil(request_id, proof_args, helpers)
         )
@@ -210,7 +228,7 @@ def test_bad_fulfilments_revert_and_change_nothing(
 
     beacon.fulfil(assigned.account, assigned.vrf, request_id)
     _, proof, _, helpers = _args(assigned.vrf, seed)
-    with pytest.raises(revert_error_class("BeaconAlreadyFulfilled")):  # replay
+    with pytest.raises(BeaconAlreadyFulfilled):  # replay
         d.chain.sender(assigned.account).transact(
             beacon.contract.functions.fulfil(request_id, proof, helpers)
         )
@@ -240,7 +258,7 @@ def test_seed_is_not_ready_in_the_request_block(
     holders = _holders(deployment, beacon, 1)
     request_id = beacon.request(deployment.deployer, purpose_id("early"))
     _, proof, _, helpers = _args(holders[0].vrf, b"guess")
-    with pytest.raises(revert_error_class("BeaconSeedNotReady")):
+    with pytest.raises(BeaconSeedNotReady):
         deployment.chain.sender(holders[0].account).transact(
             beacon.contract.functions.fulfil(request_id, proof, helpers)
         )
@@ -249,12 +267,12 @@ def test_seed_is_not_ready_in_the_request_block(
 def test_expired_seed_block_can_be_refreshed(deployment: Deployment, beacon: BeaconClient) -> None:
     holders = _holders(deployment, beacon, 1)
     request_id = beacon.request(deployment.deployer, purpose_id("late"))
-    with pytest.raises(revert_error_class("BeaconSeedStillAvailable")):
+    with pytest.raises(BeaconSeedStillAvailable):
         deployment.chain.sender(deployment.deployer).transact(
             beacon.contract.functions.refreshSeed(request_id)
         )
     deployment.chain.mine(260)
-    with pytest.raises(revert_error_class("BeaconSeedUnavailable")):
+    with pytest.raises(BeaconSeedUnavailable):
         beacon.chain.call(beacon.contract.functions.seedOf(request_id))
     deployment.chain.sender(deployment.deployer).transact(
         beacon.contract.functions.refreshSeed(request_id)
@@ -265,25 +283,25 @@ def test_expired_seed_block_can_be_refreshed(deployment: Deployment, beacon: Bea
 
 def test_key_registration_rules(deployment: Deployment, beacon: BeaconClient) -> None:
     d = deployment
-    with pytest.raises(revert_error_class("BeaconNoEligibleKeys")):
+    with pytest.raises(BeaconNoEligibleKeys):
         beacon.request(d.deployer, purpose_id("nobody"))
     vrf = VrfKey.derive(d.alice.unsafe_secret())
     d.chain.sender(d.deployer).transact(
         d.token.functions.transfer(d.alice.address, 2 * beacon.minimum_bond)
     )
-    with pytest.raises(revert_error_class("BeaconBondTooSmall")):
+    with pytest.raises(BeaconBondTooSmall):
         beacon.register_key(d.alice, vrf, beacon.minimum_bond - 1)
-    with pytest.raises(revert_error_class("BeaconInvalidPublicKey")):
+    with pytest.raises(BeaconInvalidPublicKey):
         d.chain.sender(d.alice).transact(
             beacon.contract.functions.registerKey([1, 2], beacon.minimum_bond)
         )
     beacon.register_key(d.alice, vrf)
-    with pytest.raises(revert_error_class("BeaconKeyAlreadyRegistered")):
+    with pytest.raises(BeaconKeyAlreadyRegistered):
         beacon.register_key(d.alice, vrf)
-    with pytest.raises(revert_error_class("BeaconBondLocked")):
+    with pytest.raises(BeaconBondLocked):
         d.chain.sender(d.alice).transact(beacon.contract.functions.withdrawBond())
     d.chain.sender(d.alice).transact(beacon.contract.functions.deactivateKey())
-    with pytest.raises(revert_error_class("BeaconNoEligibleKeys")):
+    with pytest.raises(BeaconNoEligibleKeys):
         beacon.request(d.deployer, purpose_id("nobody"))
     d.chain.mine(beacon.contract.functions.parameters().call()[3])
     before = d.token.functions.balanceOf(d.alice.address).call()

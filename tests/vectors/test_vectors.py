@@ -9,14 +9,8 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from ledgerlearn.identity import (
-    Ed25519Key,
-    Secp256k1Key,
-    did_key_from_key,
-    hash_typed_data,
-    resolve_did_key,
-    sign_typed_data,
-)
+from ledgerlearn.identity import did_key_from_key, resolve_did_key
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key, hash_typed_data, sign_typed_data
 from ledgerlearn.randomness import P256_SHA256_TAI, SECP256K1_SHA256_TAI, VrfKey
 from ledgerlearn.storage import compute_cid
 

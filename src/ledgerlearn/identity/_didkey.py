@@ -21,7 +21,7 @@ from nacl import bindings as sodium
 from pydid import DIDDocument
 
 from ledgerlearn.exceptions import InvalidDidError, InvalidKeyError, UnsupportedDidMethodError
-from ledgerlearn.identity._keys import Ed25519Key, KeyType, Secp256k1Key
+from ledgerlearn.keys import Ed25519Key, KeyType, Secp256k1Key
 from ledgerlearn.types import Did
 
 __all__ = ["did_key_document", "did_key_from_key", "did_key_public_key", "resolve_did_key"]

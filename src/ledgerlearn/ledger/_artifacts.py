@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -63,6 +63,9 @@ class Artifact:
         sha256 of each source file compiled into it.
     source_hash
         sha256 over ``sources``.
+    enums
+        Enum name → member names in declaration order (from the compiler's AST; the ABI
+        has only ``uint8``).
     """
 
     name: str
@@ -75,6 +78,7 @@ class Artifact:
     settings: dict[str, Any]
     sources: dict[str, str]
     source_hash: str
+    enums: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def artifact_hash(self) -> str:
@@ -130,6 +134,7 @@ class Artifact:
                 settings=data["settings"],
                 sources=data["sources"],
                 source_hash=data["sourceHash"],
+                enums=data.get("enums", {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"malformed artifact: {exc}; run `make contracts`") from exc

@@ -40,7 +40,7 @@ from ledgerlearn.exceptions import (
     TransactionFailedError,
     TransactionTimeoutError,
 )
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.ledger._abi import decode_return
 from ledgerlearn.ledger._artifacts import get_artifact
 from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
@@ -48,7 +48,13 @@ from ledgerlearn.ledger._logs import format_log
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert
 from ledgerlearn.ledger._rpc import rpc_transport
-from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender, revert_data, with_retries
+from ledgerlearn.ledger._tx import (
+    NonceManager,
+    RetryPolicy,
+    TransactionSender,
+    revert_data,
+    with_retries,
+)
 from ledgerlearn.types import Address
 
 __all__ = ["Chain", "open_chain"]
@@ -270,6 +276,40 @@ class Chain:
         """
         self.backend.mine(self.w3, blocks)
         return self.block_number
+
+    def snapshot(self) -> Any:
+        """Record a development chain's state; :meth:`revert` returns to it.
+
+        Tests share one deployment this way: snapshot after deploying, revert after each
+        test. Works on the embedded chain and on anvil.
+
+        Returns
+        -------
+        Any
+            An opaque snapshot id, used once by :meth:`revert`.
+
+        Raises
+        ------
+        LedgerError
+            On a chain that cannot snapshot (a real network).
+        """
+        return self.backend.snapshot(self.w3)
+
+    def revert(self, snapshot: Any) -> None:
+        """Return a development chain to ``snapshot`` and forget every cached nonce.
+
+        Parameters
+        ----------
+        snapshot
+            What :meth:`snapshot` returned.
+
+        Raises
+        ------
+        LedgerError
+            If the chain cannot revert to it.
+        """
+        self.backend.revert(self.w3, snapshot)
+        NonceManager.resync_all(self.w3)
 
     def advance_time(self, seconds: int) -> int:
         """Move a development chain's clock forward by ``seconds`` and mine a block there.

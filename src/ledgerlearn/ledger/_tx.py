@@ -44,7 +44,7 @@ from ledgerlearn.exceptions import (
     TransactionFailedError,
     TransactionTimeoutError,
 )
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.ledger._logs import format_receipt
 from ledgerlearn.ledger._reverts import decode_revert
 from ledgerlearn.ledger._rpc import RpcHttpError
@@ -229,6 +229,20 @@ class NonceManager:
                 manager = managers[address] = cls(w3, address)
             return manager
 
+    @classmethod
+    def resync_all(cls, w3: Web3) -> None:
+        """Forget the local counts of every account on the connection ``w3``.
+
+        Parameters
+        ----------
+        w3
+            A connection whose chain went back in time (a reverted snapshot).
+        """
+        with cls._registry_lock:
+            managers = list(cls._registry.get(w3, {}).values())
+        for manager in managers:
+            manager.resync()
+
     def reserve(self) -> int:
         """Take the next nonce.
 
@@ -361,7 +375,11 @@ class TransactionSender:
         with self.nonces.order:
             for _ in range(3):
                 tx["nonce"] = self.nonces.reserve()
-                signed = self.key.account.sign_transaction(tx)
+                try:
+                    signed = self.key.account.sign_transaction(tx)
+                except BaseException:
+                    self.nonces.resync()  # the reserved nonce was never used
+                    raise
                 raw = signed.raw_transaction
                 try:
                     tx_hash = self._call(
@@ -372,6 +390,12 @@ class TransactionSender:
                 except Web3RPCError as exc:
                     message = str(exc).lower()
                     if "already known" in message or "already imported" in message:
+                        tx_hash = signed.hash
+                        break
+                    if "nonce too low" in message and self._known(signed.hash):
+                        # A retried broadcast: the first attempt reached the node (its reply
+                        # was lost) and is already pending or mined. Signing the call again
+                        # with the next nonce would execute it twice.
                         tx_hash = signed.hash
                         break
                     self.nonces.resync()
@@ -385,7 +409,13 @@ class TransactionSender:
                 raise TransactionFailedError(
                     f"{context}: nonce kept conflicting; is another process using {self.address}?"
                 )
-        receipt = self._wait(tx_hash, raw, context)
+        try:
+            receipt = self._wait(tx_hash, raw, context)
+        except TransactionTimeoutError:
+            # The node may have lost the transaction (and with it the nonce): count again
+            # from the chain, or every later transaction of this account waits behind a gap.
+            self.nonces.resync()
+            raise
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, context)
         return receipt
@@ -453,7 +483,9 @@ class TransactionSender:
                     self._rebroadcast_if_dropped(tx_hash, raw, context)
                     unreachable, next_check = False, time.monotonic() + self.rebroadcast_after
             except Exception as exc:
-                if not is_transient(exc):
+                # ChainUnavailableError: the direct transport already retried and gave up;
+                # the node may come back (a restart) within the receipt timeout.
+                if not (is_transient(exc) or isinstance(exc, ChainUnavailableError)):
                     raise
                 unreachable = True
             if time.monotonic() >= deadline:
@@ -462,6 +494,16 @@ class TransactionSender:
                 )
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, self.poll_interval)
+
+    def _known(self, tx_hash: bytes) -> bool:
+        """Whether the node has the transaction, pending or mined."""
+        try:
+            if self._rpc is None:
+                self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+                return True
+            return self._rpc("eth_getTransactionByHash", ["0x" + bytes(tx_hash).hex()]) is not None
+        except TransactionNotFound:
+            return False
 
     def _rebroadcast_if_dropped(self, tx_hash: bytes, raw: bytes, context: str) -> None:
         """Send ``raw`` again if the node no longer has it (no receipt, not pending)."""

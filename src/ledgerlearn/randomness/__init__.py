@@ -15,25 +15,22 @@ from ledgerlearn.randomness._ecvrf import (
     P256_SHA256_TAI,
     SECP256K1_SHA256_TAI,
     EcvrfSuite,
-    InvalidVrfProofError,
     VerificationHelpers,
-    VrfError,
     VrfKey,
 )
 from ledgerlearn.randomness._groups import Point
-from ledgerlearn.randomness._selection import SelectionError, select, select_indices
+from ledgerlearn.randomness._parameters import BeaconParameters
+from ledgerlearn.randomness._selection import select, select_indices
 
 __all__ = [
+    "BeaconParameters",
     "P256_SHA256_TAI",
     "SECP256K1_SHA256_TAI",
     "BeaconClient",
     "EcvrfSuite",
     "Fulfilment",
-    "InvalidVrfProofError",
     "Point",
-    "SelectionError",
     "VerificationHelpers",
-    "VrfError",
     "VrfKey",
     "purpose_id",
     "select",

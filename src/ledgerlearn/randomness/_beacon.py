@@ -19,13 +19,13 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
-from web3.contract import Contract
-from web3.logs import DISCARD
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import Chain, DeploymentManifest, revert_error_class
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain, ContractClient, DeploymentManifest
+from ledgerlearn.ledger.errors import BeaconUnknownKey
 from ledgerlearn.randomness._ecvrf import SECP256K1_SHA256_TAI, VerificationHelpers, VrfKey
 from ledgerlearn.randomness._groups import Point
+from ledgerlearn.staking import TokenClient
 
 __all__ = ["BeaconClient", "Fulfilment", "purpose_id", "solidity_proof"]
 
@@ -106,45 +106,34 @@ class Fulfilment:
     block: int
 
 
-class BeaconClient:
+class BeaconClient(ContractClient):
     """Typed access to a deployed RandomnessBeacon.
 
     Parameters
     ----------
     chain
         The connected chain.
-    address
-        The beacon's address.
+    deployment
+        The deployment manifest (``RandomnessBeacon``); use :meth:`at` for a beacon outside
+        a manifest.
+
+    Attributes
+    ----------
+    token
+        The token bonds are paid in.
     """
 
-    def __init__(self, chain: Chain, address: str) -> None:
-        self.chain = chain
-        self.contract: Contract = chain.contract("RandomnessBeacon", address)
-        token_address = self.contract.functions.parameters().call()[0]
-        self.token: Contract = chain.contract("LedgerToken", token_address)
+    contract_name = "RandomnessBeacon"
 
-    @classmethod
-    def from_manifest(cls, chain: Chain, manifest: DeploymentManifest) -> BeaconClient:
-        """Bind the beacon of a deployment.
-
-        Parameters
-        ----------
-        chain
-            The connected chain (the manifest should be verified against it).
-        manifest
-            The deployment.
-
-        Returns
-        -------
-        BeaconClient
-            The client.
-        """
-        return cls(chain, manifest.get_address("RandomnessBeacon"))
+    def __init__(self, chain: Chain, deployment: DeploymentManifest) -> None:
+        super().__init__(chain, deployment)
+        token_address = self._call(self.functions.parameters())[0]
+        self.token = TokenClient.at(chain, token_address)
 
     @property
     def minimum_bond(self) -> int:
         """The smallest bond a key may register with."""
-        return int(self.contract.functions.parameters().call()[1])
+        return int(self._call(self.functions.parameters())[1])
 
     def register_key(self, owner: Secp256k1Key, vrf_key: VrfKey, bond: int | None = None) -> int:
         """Approve the bond and register ``vrf_key`` from ``owner``'s account.
@@ -164,11 +153,10 @@ class BeaconClient:
             The key index.
         """
         bond = self.minimum_bond if bond is None else bond
-        sender = self.chain.sender(owner)
-        sender.transact(self.token.functions.approve(self.contract.address, bond))
+        self.token.approve(owner, self.address, bond)
         point = vrf_key.public_key
-        sender.transact(self.contract.functions.registerKey([point.x, point.y], bond))
-        return int(self.contract.functions.keyIndexOf(owner.address).call())
+        self._transact(owner, self.functions.registerKey([point.x, point.y], bond))
+        return self._call_int(self.functions.keyIndexOf(owner.address))
 
     def key_index_of(self, owner: str) -> int | None:
         """Return the key index ``owner`` registered, or ``None`` if it has none.
@@ -184,8 +172,8 @@ class BeaconClient:
             The index, or ``None``.
         """
         try:
-            return int(self.chain.call(self.contract.functions.keyIndexOf(owner)))
-        except revert_error_class("BeaconUnknownKey"):
+            return self._call_int(self.functions.keyIndexOf(owner))
+        except BeaconUnknownKey:
             return None
 
     def request(self, requester: Secp256k1Key, purpose: bytes) -> bytes:
@@ -203,7 +191,7 @@ class BeaconClient:
         bytes
             The request id.
         """
-        self.chain.sender(requester).transact(self.contract.functions.requestRandomness(purpose))
+        self._transact(requester, self.functions.requestRandomness(purpose))
         return keccak(encode(["address", "bytes32"], [requester.address, purpose]))
 
     def request_state(self, request_id: bytes) -> dict[str, Any]:
@@ -219,7 +207,7 @@ class BeaconClient:
         dict[str, Any]
             Requester, purpose, blocks, key count, fulfilment.
         """
-        values = self.chain.call(self.contract.functions.getRequest(request_id))
+        values = self._call(self.functions.getRequest(request_id))
         return dict(zip(_REQUEST_FIELDS, values, strict=True))
 
     def wait_for_seed(self, request_id: bytes) -> bytes:
@@ -259,7 +247,7 @@ class BeaconClient:
         return keccak(
             encode(
                 ["uint256", "address", "bytes32", "bytes32"],
-                [self.chain.chain_id, self.contract.address, request_id, block_hash],
+                [self.chain.chain_id, self.address, request_id, block_hash],
             )
         )
 
@@ -276,7 +264,7 @@ class BeaconClient:
         int
             The key index.
         """
-        return int(self.chain.call(self.contract.functions.assignedKey(request_id)))
+        return self._call_int(self.functions.assignedKey(request_id))
 
     def fulfil(self, owner: Secp256k1Key, vrf_key: VrfKey, request_id: bytes) -> Fulfilment:
         """Prove the VRF on the request's seed and submit the proof.
@@ -299,11 +287,8 @@ class BeaconClient:
         pi = vrf_key.prove(seed)
         helpers = SECP256K1_SHA256_TAI.helpers(vrf_key.public_key, pi, seed)
         proof, points = solidity_proof(helpers)
-        receipt = self.chain.sender(owner).transact(
-            self.contract.functions.fulfil(request_id, proof, points)
-        )
-        events = self.contract.events.RandomnessFulfilled().process_receipt(receipt, errors=DISCARD)
-        event = events[0]["args"]
+        receipt = self._transact(owner, self.functions.fulfil(request_id, proof, points))
+        event = self._receipt_event("RandomnessFulfilled", receipt)["args"]
         return Fulfilment(
             request_id=request_id,
             output=bytes(event["output"]),
@@ -325,7 +310,7 @@ class BeaconClient:
         bytes
             32 bytes.
         """
-        return bytes(self.chain.call(self.contract.functions.randomnessOf(request_id)))
+        return self._call_bytes(self.functions.randomnessOf(request_id))
 
     def select_on_chain(self, seed: bytes, weights: Sequence[int], k: int) -> list[int]:
         """Run the contract's weighted selection (a view call).
@@ -344,7 +329,7 @@ class BeaconClient:
         list[int]
             Indices in draw order.
         """
-        chosen = self.chain.call(self.contract.functions.select(seed, list(weights), k))
+        chosen = self._call(self.functions.select(seed, list(weights), k))
         return [int(i) for i in chosen]
 
     def verify_on_chain(self, public_key: Point, pi: bytes, alpha: bytes) -> bytes:
@@ -366,7 +351,5 @@ class BeaconClient:
         """
         helpers = SECP256K1_SHA256_TAI.helpers(public_key, pi, alpha)
         proof, points = solidity_proof(helpers)
-        call = self.contract.functions.verifyProof(
-            [public_key.x, public_key.y], proof, alpha, points
-        )
-        return bytes(self.chain.call(call))
+        call = self.functions.verifyProof([public_key.x, public_key.y], proof, alpha, points)
+        return self._call_bytes(call)

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from ledgerlearn.exceptions import IdentityError
+from ledgerlearn.exceptions import InvalidVrfProofError, VrfError
 from ledgerlearn.randomness._groups import P256, SECP256K1, Group, Point
 
 __all__ = [
@@ -37,14 +37,6 @@ __all__ = [
     "VrfError",
     "VrfKey",
 ]
-
-
-class VrfError(IdentityError):
-    """Base of VRF errors (key material and proofs are identity matters)."""
-
-
-class InvalidVrfProofError(VrfError, ValueError):
-    """A proof is malformed or does not verify for the key and input."""
 
 
 @dataclass(frozen=True, slots=True)

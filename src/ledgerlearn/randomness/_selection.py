@@ -22,15 +22,11 @@ from typing import TypeVar
 from eth_abi import encode
 from eth_utils import keccak
 
-from ledgerlearn.exceptions import LedgerLearnError
+from ledgerlearn.exceptions import SelectionError
 
 __all__ = ["SelectionError", "select", "select_indices"]
 
 T = TypeVar("T")
-
-
-class SelectionError(LedgerLearnError, ValueError):
-    """The selection cannot be made (too few candidates with positive weight)."""
 
 
 def select_indices(seed: bytes, weights: Sequence[int], k: int) -> list[int]:

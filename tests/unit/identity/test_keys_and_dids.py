@@ -13,14 +13,12 @@ from ledgerlearn.exceptions import (
     SignatureError,
     UnsupportedDidMethodError,
 )
-from ledgerlearn.identity import (
+from ledgerlearn.identity import did_key_from_key, did_key_public_key, resolve_did_key
+from ledgerlearn.keys import (
     Ed25519Key,
     Secp256k1Key,
-    did_key_from_key,
-    did_key_public_key,
     load_keystore,
     recover_typed_data_signer,
-    resolve_did_key,
     save_keystore,
     sign_typed_data,
     verify_ed25519,

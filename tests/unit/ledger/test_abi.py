@@ -13,8 +13,8 @@ from web3.providers.base import BaseProvider
 from web3.types import FilterParams, RPCEndpoint, RPCResponse
 
 from ledgerlearn.exceptions import ContractRevertError, LedgerError
-from ledgerlearn.ledger import all_artifacts
 from ledgerlearn.ledger._abi import abi_type, decode_return
+from ledgerlearn.ledger._artifacts import all_artifacts
 from tests.conftest import Deployment
 from tests.unit.ledger.abi_values import value_for
 

@@ -13,7 +13,8 @@ from web3 import Web3
 from web3.datastructures import AttributeDict
 from web3.types import LogReceipt
 
-from ledgerlearn.ledger import all_artifacts, event_topic
+from ledgerlearn.ledger import event_topic
+from ledgerlearn.ledger._artifacts import all_artifacts
 from ledgerlearn.ledger._logs import LogDecoder
 from tests.conftest import Deployment
 from tests.unit.ledger.abi_values import value_for

@@ -4,8 +4,8 @@ import pytest
 import requests
 
 from ledgerlearn.exceptions import ChainUnavailableError, TransactionFailedError
-from ledgerlearn.ledger import RetryPolicy, is_transient
-from ledgerlearn.ledger._tx import with_retries
+from ledgerlearn.ledger import RetryPolicy
+from ledgerlearn.ledger._tx import is_transient, with_retries
 from tests.conftest import Deployment
 
 
@@ -69,3 +69,30 @@ def test_out_of_gas_in_block_is_reported(deployment: Deployment) -> None:
             {"to": d.token.address, "data": call._encode_transaction_data(), "gas": 22_000}
         )
     assert d.token.functions.balanceOf(d.alice.address).call() == 0
+
+
+def test_a_broadcast_whose_reply_was_lost_is_not_sent_again(
+    devnet_deployment: Deployment,
+) -> None:
+    d = devnet_deployment
+    sender = d.chain.sender(d.alice)
+    real = sender._send_raw
+    sent: list[bytes] = []
+
+    def reply_lost_once(raw: bytes) -> bytes:
+        sent.append(raw)
+        tx_hash = real(raw)  # the node has it (anvil mines it at once) ...
+        if len(sent) == 1:
+            raise ConnectionResetError("... but the reply is lost")  # transient: retried
+        return tx_hash
+
+    before = d.chain.w3.eth.get_transaction_count(d.alice.address)
+    sender._send_raw = reply_lost_once  # type: ignore[method-assign]
+    try:
+        receipt = sender.send({"to": d.bob.address, "value": 7})
+    finally:
+        del sender._send_raw
+    # The retry met "nonce too low"; the sender saw its own transaction, not a conflict.
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert d.chain.w3.eth.get_transaction_count(d.alice.address) == before + 1
+    assert d.chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == before

@@ -4,14 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.randomness import (
-    P256_SHA256_TAI,
-    SECP256K1_SHA256_TAI,
-    InvalidVrfProofError,
-    VrfError,
-    VrfKey,
-)
+from ledgerlearn.exceptions import InvalidVrfProofError, VrfError
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.randomness import P256_SHA256_TAI, SECP256K1_SHA256_TAI, VrfKey
 
 SUITES = [SECP256K1_SHA256_TAI, P256_SHA256_TAI]
 secrets = st.integers(min_value=1, max_value=SECP256K1_SHA256_TAI.group.n - 1)

@@ -7,7 +7,8 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerlearn.randomness import SelectionError, select, select_indices
+from ledgerlearn.exceptions import SelectionError
+from ledgerlearn.randomness import select, select_indices
 
 weights_strategy = st.lists(st.integers(min_value=0, max_value=10**24), min_size=1, max_size=25)
 

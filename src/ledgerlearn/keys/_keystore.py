@@ -19,7 +19,7 @@ from eth_account import Account
 
 from ledgerlearn._atomic import atomic_write_bytes
 from ledgerlearn.exceptions import KeystoreError, KeystorePasswordError
-from ledgerlearn.identity._keys import Ed25519Key, Secp256k1Key
+from ledgerlearn.keys._keys import Ed25519Key, Secp256k1Key
 
 __all__ = ["load_keystore", "save_keystore"]
 

@@ -1,7 +1,9 @@
-"""Protocol token helpers: EIP-2612 permits for LedgerToken.
+"""The protocol token: balances, allowances and EIP-2612 permits of LedgerToken.
 
-A permit lets a holder approve a spender with an off-chain EIP-712 signature, so a staking
-or fee contract can pull tokens in the same transaction that uses them.
+:class:`TokenClient` wraps the ERC-20 calls every layer makes (approve before a contract
+pulls a stake, a pool or a fee); a permit lets a holder approve a spender with an off-chain
+EIP-712 signature, so a staking or fee contract can pull tokens in the same transaction that
+uses them.
 
 Trust assumption: the token contract (OpenZeppelin ``ERC20Permit``) checks the signature,
 the nonce and the deadline; this module only produces the signature it checks.
@@ -11,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_utils import to_checksum_address
 from web3.contract import Contract
+from web3.types import TxReceipt
 
-from ledgerlearn.identity import Secp256k1Key, sign_typed_data
+from ledgerlearn.keys import Secp256k1Key, sign_typed_data
+from ledgerlearn.ledger import ContractClient
 
-__all__ = ["PERMIT_TYPES", "PermitSignature", "sign_permit"]
+__all__ = ["PERMIT_TYPES", "PermitSignature", "TokenClient", "sign_permit"]
 
 PERMIT_TYPES = {
     "Permit": [
@@ -92,3 +97,37 @@ def sign_permit(
         },
     )
     return PermitSignature(v=signature[64], r=signature[:32], s=signature[32:64])
+
+
+class TokenClient(ContractClient):
+    """The protocol token (``LedgerToken``): ERC-20, votes and permits."""
+
+    contract_name = "LedgerToken"
+
+    def balance_of(self, account: str) -> int:
+        """Return ``account``'s balance in the token's smallest unit."""
+        return self._call_int(self.functions.balanceOf(to_checksum_address(account)))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        """Return what ``spender`` may still pull from ``owner``."""
+        return self._call_int(
+            self.functions.allowance(to_checksum_address(owner), to_checksum_address(spender))
+        )
+
+    def approve(self, key: Secp256k1Key, spender: str, amount: int) -> TxReceipt:
+        """Let ``spender`` pull up to ``amount`` from ``key``'s account."""
+        return self._transact(key, self.functions.approve(to_checksum_address(spender), amount))
+
+    def transfer(self, key: Secp256k1Key, to: str, amount: int) -> TxReceipt:
+        """Send ``amount`` from ``key``'s account to ``to``."""
+        return self._transact(key, self.functions.transfer(to_checksum_address(to), amount))
+
+    def total_supply(self) -> int:
+        """Return the tokens in existence."""
+        return self._call_int(self.functions.totalSupply())
+
+    def sign_permit(
+        self, owner: Secp256k1Key, spender: str, value: int, deadline: int
+    ) -> PermitSignature:
+        """Sign an EIP-2612 permit for this token (see :func:`sign_permit`)."""
+        return sign_permit(owner, self.contract, self.chain.chain_id, spender, value, deadline)

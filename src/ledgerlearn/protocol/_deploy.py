@@ -1,8 +1,9 @@
 """Protocol deployment: the contracts a ledgerlearn network needs, in dependency order.
 
 :func:`deploy_protocol` deploys every protocol contract from the packaged artifacts and
-returns the :class:`~ledgerlearn.ledger.DeploymentManifest`. Later layers append their
-contracts to :data:`PROTOCOL_CONTRACTS`' order as they land.
+returns the :class:`~ledgerlearn.ledger.DeploymentManifest`: the composition root of the
+protocol. Each layer owns the parameters of its contracts (``BeaconParameters`` in
+``randomness``, ``AuditParameters`` in ``verification``, ...); this module wires them.
 
 Trust assumption: the deployer is trusted once, at deployment: it becomes the token's admin
 and first holder. The model registry is governed from the first block: the timelock is its
@@ -19,26 +20,21 @@ dispute module ``OptimisticInference``, whose governance is the timelock too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from eth_utils import keccak
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger._chain import Chain
-from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
+from ledgerlearn.governance import GovernanceParameters
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain, ContractRecord, DeploymentManifest
+from ledgerlearn.oracle import OracleParameters
+from ledgerlearn.randomness import BeaconParameters
+from ledgerlearn.staking import StakingParameters, TokenParameters
+from ledgerlearn.verification import (
+    AuditParameters,
+    OptimisticParameters,
+    ProofOfLearningParameters,
+)
 
-__all__ = [
-    "PROTOCOL_CONTRACTS",
-    "AuditParameters",
-    "BeaconParameters",
-    "GovernanceParameters",
-    "OptimisticParameters",
-    "OracleParameters",
-    "ProofOfLearningParameters",
-    "StakingParameters",
-    "TokenParameters",
-    "deploy_protocol",
-]
+__all__ = ["PROTOCOL_CONTRACTS", "deploy_protocol"]
 
 PROTOCOL_CONTRACTS = (
     "IdentityRegistry",
@@ -58,194 +54,6 @@ PROTOCOL_CONTRACTS = (
 
 _ZERO_ADDRESS = "0x" + "00" * 20
 _DEFAULT_ADMIN_ROLE = b"\x00" * 32
-
-
-@dataclass(frozen=True, slots=True)
-class TokenParameters:
-    """Supply of the protocol token, in its smallest unit (18 decimals).
-
-    Attributes
-    ----------
-    initial_supply
-        Minted to the deployer at deployment.
-    max_supply
-        Cap on all future minting.
-    """
-
-    initial_supply: int = 100_000_000 * 10**18
-    max_supply: int = 1_000_000_000 * 10**18
-
-
-@dataclass(frozen=True, slots=True)
-class BeaconParameters:
-    """Rules of the randomness beacon.
-
-    Attributes
-    ----------
-    minimum_bond
-        Smallest bond (token units) a VRF key registers with.
-    fulfilment_window
-        Blocks after the seed block reserved for the assigned key.
-    unbonding_blocks
-        Blocks between deactivating a key and withdrawing its bond.
-    """
-
-    minimum_bond: int = 1_000 * 10**18
-    fulfilment_window: int = 20
-    unbonding_blocks: int = 200
-
-
-@dataclass(frozen=True, slots=True)
-class StakingParameters:
-    """Rules of the stake vault.
-
-    Attributes
-    ----------
-    unbonding_blocks
-        Blocks between starting to unbond and withdrawing; unbonding stake stays slashable,
-        so this should exceed the longest task a staker can take part in.
-    """
-
-    unbonding_blocks: int = 1_000
-
-
-@dataclass(frozen=True, slots=True)
-class OracleParameters:
-    """Rules of the inference oracle.
-
-    Attributes
-    ----------
-    min_provider_stake
-        Least stake (token units) in the vault a provider needs to be drawn for a request.
-    """
-
-    min_provider_stake: int = 100 * 10**18
-
-
-@dataclass(frozen=True, slots=True)
-class AuditParameters:
-    """Rules of inference audits (``InferenceAudits.Parameters``); governance may change them.
-
-    Attributes
-    ----------
-    auditors
-        Auditors drawn per sampled request (at most 9).
-    quorum
-        Verdicts that must agree to confirm or to overturn (``2 * quorum > auditors``).
-    verdict_blocks
-        Blocks the panel has to post verdicts.
-    open_window
-        Blocks after a request's deadline during which its audit lottery may be opened.
-    min_auditor_stake
-        Least stake (token units) an auditor needs to join and to be drawn.
-    slash_amount
-        Stake (token units) each signer of an overturned result loses.
-    """
-
-    auditors: int = 3
-    quorum: int = 2
-    verdict_blocks: int = 50
-    open_window: int = 1_000
-    min_auditor_stake: int = 100 * 10**18
-    slash_amount: int = 50 * 10**18
-
-    def to_tuple(self) -> tuple[int, int, int, int, int, int]:
-        """ABI tuple."""
-        return (
-            self.auditors,
-            self.quorum,
-            self.verdict_blocks,
-            self.open_window,
-            self.min_auditor_stake,
-            self.slash_amount,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OptimisticParameters:
-    """Rules of optimistic inference (``OptimisticInference.Parameters``); governance may change.
-
-    Attributes
-    ----------
-    proposer_bond
-        Tokens a claimant posts; lost to a challenger that wins the dispute.
-    challenger_bond
-        Tokens a challenger posts; lost to a claimant that wins the dispute.
-    challenge_blocks
-        Blocks a claim is open to challenge (again after each dispute it survives).
-    round_blocks
-        Blocks each party has per bisection round, and anyone has to re-execute the last layer.
-    """
-
-    proposer_bond: int = 20 * 10**18
-    challenger_bond: int = 20 * 10**18
-    challenge_blocks: int = 20
-    round_blocks: int = 10
-
-    def to_tuple(self) -> tuple[int, int, int, int]:
-        """ABI tuple."""
-        return (self.proposer_bond, self.challenger_bond, self.challenge_blocks, self.round_blocks)
-
-
-@dataclass(frozen=True, slots=True)
-class ProofOfLearningParameters:
-    """Rules of proof-of-learning checks (``LearningProofs.Parameters``, fixed at deployment).
-
-    Attributes
-    ----------
-    verifiers
-        Verifiers drawn per claim from the auditor pool (at most 9).
-    quorum
-        Checks that must agree to pass or to fail a claim (``2 * quorum > verifiers``).
-    samples
-        Segments the beacon samples per claim (at most 16).
-    verdict_blocks
-        Blocks the panel has to post its checks.
-    slash_amount
-        Stake (token units) a trainer whose claim fails loses.
-    """
-
-    verifiers: int = 3
-    quorum: int = 2
-    samples: int = 2
-    verdict_blocks: int = 50
-    slash_amount: int = 50 * 10**18
-
-    def to_tuple(self) -> tuple[int, int, int, int, int]:
-        """ABI tuple."""
-        return (self.verifiers, self.quorum, self.samples, self.verdict_blocks, self.slash_amount)
-
-
-@dataclass(frozen=True, slots=True)
-class GovernanceParameters:
-    """Rules of token governance (OpenZeppelin Governor + TimelockController).
-
-    Attributes
-    ----------
-    voting_delay
-        Blocks between a proposal and the start of voting (the vote snapshot).
-    voting_period
-        Blocks voting stays open.
-    proposal_threshold
-        Votes (token units) an account needs to propose.
-    quorum_fraction
-        Percent of the token supply (at the snapshot) that must vote for or abstain.
-    late_quorum_extension
-        Blocks voting is extended by when quorum is reached late.
-    timelock_delay
-        Seconds between queueing and executing a passed proposal.
-    guardian
-        Address that may pause models, revoke versions and cancel proposals; ``None`` means
-        the deployer, ``""`` none at all.
-    """
-
-    voting_delay: int = 1
-    voting_period: int = 50
-    proposal_threshold: int = 0
-    quorum_fraction: int = 4
-    late_quorum_extension: int = 10
-    timelock_delay: int = 3600
-    guardian: str | None = None
 
 
 def deploy_protocol(

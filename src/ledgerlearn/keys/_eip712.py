@@ -17,7 +17,7 @@ from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from ledgerlearn.exceptions import SignatureError
-from ledgerlearn.identity._keys import Secp256k1Key
+from ledgerlearn.keys._keys import Secp256k1Key
 from ledgerlearn.types import Address
 
 __all__ = [

@@ -5,7 +5,7 @@ secp256k1 keys sign transactions and EIP-712 messages through eth-account; Ed255
 for sealed-box encryption to a DID's key-agreement key.
 
 Trust assumption: key material never leaves the process except encrypted
-(:mod:`ledgerlearn.identity._keystore`); ``repr`` never shows a secret.
+(:mod:`ledgerlearn.keys._keystore`); ``repr`` never shows a secret.
 """
 
 from __future__ import annotations
