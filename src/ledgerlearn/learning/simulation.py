@@ -30,10 +30,7 @@ from safetensors import safe_open
 from safetensors.numpy import save as save_safetensors
 
 from ledgerlearn._atomic import atomic_write_bytes
-from ledgerlearn.exceptions import LedgerLearnError
-from ledgerlearn.exit_codes import ExitCode
-from ledgerlearn.learning._weights import flatten, unflatten
-from ledgerlearn.learning.aggregation import AggregationError
+from ledgerlearn.exceptions import AggregationError, SimulationError
 from ledgerlearn.learning.attacks import flip_labels, make_attack
 from ledgerlearn.learning.datasets import Dataset, load_dataset, partition
 from ledgerlearn.learning.models import (
@@ -42,9 +39,10 @@ from ledgerlearn.learning.models import (
     ModelAdapter,
     TrainConfig,
 )
-from ledgerlearn.learning.privacy import DpSettings, noisy_clipped_sum
-from ledgerlearn.learning.strategy import Strategy, make_strategy
+from ledgerlearn.learning.privacy import DpSettings
+from ledgerlearn.learning.strategy import DifferentialPrivacy, FedAvg, Strategy, make_strategy
 from ledgerlearn.learning.validation import validate_updates
+from ledgerlearn.learning.weights import flatten, unflatten
 
 __all__ = [
     "DEFAULT_RULE",
@@ -57,12 +55,6 @@ __all__ = [
 
 DEFAULT_RULE = "nnm+centered_clipping:auto"
 """The rule the robustness benchmark holds to its target (see benchmarks/results)."""
-
-
-class SimulationError(LedgerLearnError, ValueError):
-    """The simulation cannot run or resume as configured."""
-
-    exit_code = ExitCode.LEARNING
 
 
 @dataclass(frozen=True)
@@ -370,11 +362,10 @@ def _dp_fedavg(
     dp = config.dp
     assert dp is not None
     key = hashlib.sha256(f"simulation-dp/{config.seed}/{round_number}".encode()).digest()
-    total, _ = noisy_clipped_sum(rows, dp.clip, dp.noise_std, key)
-    # With sampling, divide by the expected number of participants: the actual number
-    # depends on who took part, which the release must not reveal.
-    denominator = len(rows) if dp.sample_rate >= 1 else max(1.0, dp.sample_rate * config.clients)
-    return (total / denominator).astype(np.float32)
+    # With sampling, divide by the expected number of participants (see DifferentialPrivacy).
+    expected = None if dp.sample_rate >= 1 else max(1.0, dp.sample_rate * config.clients)
+    private = DifferentialPrivacy(FedAvg(), dp, noise_key=lambda: key, expected_inputs=expected)
+    return private.aggregate(rows)
 
 
 _STRATEGY_PREFIX = "__strategy__."

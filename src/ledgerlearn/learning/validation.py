@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning._weights import flatten
+from ledgerlearn.learning.weights import flatten
 
 __all__ = ["Rejection", "ValidationReport", "validate_updates"]
 

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from ledgerlearn.exceptions import AggregationError, ByzantineBoundError
 from ledgerlearn.learning import aggregation as agg
 from ledgerlearn.learning.strategy import make_strategy
 
@@ -118,16 +119,16 @@ def test_robust_rules_resist_a_minority_of_outliers() -> None:
 )
 def test_byzantine_bounds_raise_named_errors(call: object, fragment: str) -> None:
     updates = np.zeros((5, 3), dtype=np.float32)
-    with pytest.raises(agg.ByzantineBoundError, match=fragment):
+    with pytest.raises(ByzantineBoundError, match=fragment):
         call(updates)  # type: ignore[operator]
 
 
 def test_fedavg_uses_verified_counts_and_rejects_bad_ones() -> None:
     updates = np.array([[0.0], [10.0]], dtype=np.float32)
     assert agg.fedavg(updates, [3, 1])[0] == pytest.approx(2.5)
-    with pytest.raises(agg.AggregationError, match="positive counts"):
+    with pytest.raises(AggregationError, match="positive counts"):
         agg.fedavg(updates, [1, 0])
-    with pytest.raises(agg.AggregationError, match="non-empty"):
+    with pytest.raises(AggregationError, match="non-empty"):
         agg.fedavg(np.zeros((0, 3), dtype=np.float32), [])
 
 

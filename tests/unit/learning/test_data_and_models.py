@@ -6,9 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ledgerlearn.exceptions import DatasetError, DatasetNotInstalledError
 from ledgerlearn.learning.datasets import (
-    DatasetError,
-    DatasetNotInstalledError,
     dirichlet,
     iid,
     load_churn,

@@ -6,7 +6,8 @@ import numba
 import numpy as np
 import pytest
 
-from ledgerlearn.learning.aggregation import AggregationError, fedavg
+from ledgerlearn.exceptions import AggregationError
+from ledgerlearn.learning.aggregation import fedavg
 from ledgerlearn.learning.aggregation._kernels import weighted_row_sum_kernel
 
 

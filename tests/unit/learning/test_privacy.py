@@ -10,10 +10,10 @@ import pytest
 from dp_accounting import pld, rdp
 from scipy import optimize, stats
 
+from ledgerlearn.exceptions import PrivacyBudgetError
 from ledgerlearn.learning.privacy import (
     DpSettings,
     PrivacyAccountant,
-    PrivacyBudgetError,
     clip_update,
     epsilon_for,
     plan_noise,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ledgerlearn.exceptions import SecAggDropoutError, SecAggError
 from ledgerlearn.learning.secagg import (
     Quantizer,
     SecAggClient,
     SecAggConfig,
-    SecAggDropoutError,
-    SecAggError,
     SecAggKeys,
     SecAggServer,
     combine,

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ledgerlearn.exceptions import SimulationError
 from ledgerlearn.learning.models import TrainConfig, weights_to_bytes
-from ledgerlearn.learning.simulation import SimulationConfig, SimulationError, run_simulation
+from ledgerlearn.learning.simulation import SimulationConfig, run_simulation
 
 LOCAL = TrainConfig(epochs=3, batch_size=16, learning_rate=0.1)
 FAST = SimulationConfig(

@@ -4,13 +4,7 @@ Trust assumption: up to ``f`` of ``n`` updates are Byzantine; each rule states a
 the largest ``f`` it tolerates.
 """
 
-from ledgerlearn.learning.aggregation._common import (
-    COLUMN_BLOCK,
-    AggregationError,
-    ByzantineBoundError,
-    as_matrix,
-    squared_distances,
-)
+from ledgerlearn.learning.aggregation._common import COLUMN_BLOCK, as_matrix, squared_distances
 from ledgerlearn.learning.aggregation.bucketing import bucketing
 from ledgerlearn.learning.aggregation.bulyan import bulyan
 from ledgerlearn.learning.aggregation.centered_clipping import centered_clipping
@@ -23,8 +17,6 @@ from ledgerlearn.learning.aggregation.trimmed_mean import trimmed_mean
 
 __all__ = [
     "COLUMN_BLOCK",
-    "AggregationError",
-    "ByzantineBoundError",
     "as_matrix",
     "bucketing",
     "bulyan",

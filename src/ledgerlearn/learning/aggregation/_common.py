@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.exceptions import LedgerLearnError
-from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.exceptions import AggregationError, ByzantineBoundError
 from ledgerlearn.learning.aggregation._kernels import weighted_row_sum_kernel
 
 __all__ = [
@@ -34,16 +33,6 @@ __all__ = [
 Matrix = NDArray[np.floating]
 Vector = NDArray[np.float64]
 Updates = NDArray[np.floating] | Sequence[NDArray[np.floating]]
-
-
-class AggregationError(LedgerLearnError, ValueError):
-    """Updates cannot be aggregated as given (empty, ragged, non-finite)."""
-
-    exit_code = ExitCode.LEARNING
-
-
-class ByzantineBoundError(AggregationError):
-    """A rule was asked to tolerate more Byzantine inputs than it can."""
 
 
 def as_matrix(updates: NDArray[np.floating] | Sequence[NDArray[np.floating]]) -> Matrix:

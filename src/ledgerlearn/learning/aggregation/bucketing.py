@@ -12,11 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning.aggregation._common import (
-    AggregationError,
-    Updates,
-    as_matrix,
-)
+from ledgerlearn.exceptions import AggregationError
+from ledgerlearn.learning.aggregation._common import Updates, as_matrix
 
 __all__ = ["bucketing"]
 

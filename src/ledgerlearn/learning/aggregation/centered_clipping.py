@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning.aggregation._common import (
-    AggregationError,
-    Updates,
-    Vector,
-    as_matrix,
-)
+from ledgerlearn.exceptions import AggregationError
+from ledgerlearn.learning.aggregation._common import Updates, Vector, as_matrix
 
 __all__ = ["centered_clipping"]
 

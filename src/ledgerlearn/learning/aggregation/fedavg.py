@@ -14,13 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning.aggregation._common import (
-    AggregationError,
-    Updates,
-    Vector,
-    as_matrix,
-    weighted_row_sum,
-)
+from ledgerlearn.exceptions import AggregationError
+from ledgerlearn.learning.aggregation._common import Updates, Vector, as_matrix, weighted_row_sum
 
 __all__ = ["fedavg"]
 

@@ -12,12 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ledgerlearn.learning.aggregation._common import (
-    AggregationError,
-    Updates,
-    Vector,
-    as_matrix,
-)
+from ledgerlearn.exceptions import AggregationError
+from ledgerlearn.learning.aggregation._common import Updates, Vector, as_matrix
 
 __all__ = ["geometric_median"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ledgerlearn.exceptions import AggregationError
 from ledgerlearn.learning.aggregation._common import (
-    AggregationError,
     Updates,
     Vector,
     as_matrix,

@@ -3,12 +3,7 @@
 Trust assumption: raw data stays with its client; only indices are shared here.
 """
 
-from ledgerlearn.learning.datasets._base import (
-    Dataset,
-    DatasetError,
-    DatasetNotInstalledError,
-    train_test_split,
-)
+from ledgerlearn.learning.datasets._base import Dataset, train_test_split
 from ledgerlearn.learning.datasets._loaders import (
     LOADERS,
     SHAKESPEARE_VOCAB,
@@ -20,6 +15,7 @@ from ledgerlearn.learning.datasets._loaders import (
     load_shakespeare,
 )
 from ledgerlearn.learning.datasets._partition import (
+    client_shard,
     dirichlet,
     iid,
     natural,
@@ -31,8 +27,7 @@ __all__ = [
     "LOADERS",
     "SHAKESPEARE_VOCAB",
     "Dataset",
-    "DatasetError",
-    "DatasetNotInstalledError",
+    "client_shard",
     "dirichlet",
     "iid",
     "load_churn",

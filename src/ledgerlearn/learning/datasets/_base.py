@@ -14,22 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.exceptions import LedgerLearnError
-from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.exceptions import DatasetError, DatasetNotInstalledError
 
 __all__ = ["Dataset", "DatasetError", "DatasetNotInstalledError", "train_test_split"]
-
-
-class DatasetError(LedgerLearnError, ValueError):
-    """A dataset or partition request is invalid."""
-
-    exit_code = ExitCode.LEARNING
-
-
-class DatasetNotInstalledError(DatasetError, LookupError):
-    """The dataset's package is not installed; the message names the install command."""
-
-    exit_code = ExitCode.DATASET_MISSING
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning.datasets._base import (
-    Dataset,
-    DatasetError,
-    DatasetNotInstalledError,
-    train_test_split,
-)
+from ledgerlearn.exceptions import DatasetError, DatasetNotInstalledError
+from ledgerlearn.learning.datasets._base import Dataset, train_test_split
 
 __all__ = [
     "FASHION_MNIST_DIR",

@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning.datasets._base import Dataset, DatasetError
+from ledgerlearn.exceptions import DatasetError
+from ledgerlearn.learning.datasets._base import Dataset
 
-__all__ = ["dirichlet", "iid", "natural", "partition", "quantity_skew"]
+__all__ = ["client_shard", "dirichlet", "iid", "natural", "partition", "quantity_skew"]
 
 Parts = list[NDArray[np.int64]]
 
@@ -182,3 +183,40 @@ def partition(dataset: Dataset, spec: str, num_clients: int, seed: int) -> Parts
 def _check(num_examples: int, num_clients: int) -> None:
     if num_clients < 1 or num_examples < num_clients:
         raise DatasetError(f"cannot split {num_examples} examples among {num_clients} clients")
+
+
+def client_shard(
+    dataset: Dataset, spec: str, num_clients: int, index: int, seed: int
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Return client ``index``'s training examples and labels under a partition.
+
+    Parameters
+    ----------
+    dataset
+        The dataset.
+    spec
+        The partition spec (see :func:`partition`).
+    num_clients
+        Clients in the partition.
+    index
+        Which client (0-based).
+    seed
+        Partition seed: every client computes the same partition.
+
+    Returns
+    -------
+    tuple
+        ``(x, y)`` as float32 and int64.
+
+    Raises
+    ------
+    DatasetError
+        If ``index`` is not one of the clients.
+    """
+    if not 0 <= index < num_clients:
+        raise DatasetError(f"client index {index} is not in 0..{num_clients - 1}")
+    rows = partition(dataset, spec, num_clients, seed)[index]
+    return (
+        np.asarray(dataset.x_train[rows], dtype=np.float32),
+        np.asarray(dataset.y_train[rows], dtype=np.int64),
+    )

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from ledgerlearn.learning._weights import Weights
+from ledgerlearn.learning.weights import Weights
 
 __all__ = ["FitResult", "ModelAdapter", "TrainConfig", "weights_from_bytes", "weights_to_bytes"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning._weights import Weights
 from ledgerlearn.learning.models._adapter import FitResult, ModelAdapter, TrainConfig
+from ledgerlearn.learning.weights import Weights
 
 __all__ = ["LogisticRegression", "MLP"]
 

@@ -26,8 +26,8 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from ledgerlearn.learning._weights import Weights
 from ledgerlearn.learning.models._adapter import FitResult, ModelAdapter, TrainConfig
+from ledgerlearn.learning.weights import Weights
 
 __all__ = ["CNN", "CharLSTM", "TorchModel"]
 

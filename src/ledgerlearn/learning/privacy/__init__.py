@@ -11,15 +11,14 @@ See :mod:`ledgerlearn.learning.privacy._accountant` and ``._mechanism`` for the 
 from ledgerlearn.learning.privacy._accountant import (
     ACCOUNTANTS,
     PrivacyAccountant,
-    PrivacyBudgetError,
     dp_event,
     epsilon_for,
     plan_noise,
 )
 from ledgerlearn.learning.privacy._mechanism import (
     DpSettings,
+    clip_rows,
     clip_update,
-    noisy_clipped_sum,
     secure_gaussian,
 )
 
@@ -27,11 +26,10 @@ __all__ = [
     "ACCOUNTANTS",
     "DpSettings",
     "PrivacyAccountant",
-    "PrivacyBudgetError",
+    "clip_rows",
     "clip_update",
     "dp_event",
     "epsilon_for",
-    "noisy_clipped_sum",
     "plan_noise",
     "secure_gaussian",
 ]

@@ -28,8 +28,7 @@ import dp_accounting
 from absl import logging as absl_logging
 from dp_accounting import pld, rdp
 
-from ledgerlearn.exceptions import LedgerLearnError
-from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.exceptions import PrivacyBudgetError
 
 __all__ = [
     "ACCOUNTANTS",
@@ -50,12 +49,6 @@ absl_logging.get_absl_handler().python_handler.stream = sys.__stderr__
 # dp-accounting logs (through absl) every RDP order it cannot evaluate; the orders are simply
 # left out of the minimum, which is what we want, so the warnings are noise for our users.
 logging.getLogger("absl").setLevel(logging.ERROR)
-
-
-class PrivacyBudgetError(LedgerLearnError, ValueError):
-    """A schedule that would spend more than the privacy budget, or cannot reach it."""
-
-    exit_code = ExitCode.PRIVACY_BUDGET
 
 
 def _check(noise_multiplier: float, sample_rate: float, delta: float, accountant: str) -> None:

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from ledgerlearn.learning.privacy._accountant import ACCOUNTANTS, PrivacyAccountant
 
-__all__ = ["PLACEMENTS", "DpSettings", "clip_update", "noisy_clipped_sum", "secure_gaussian"]
+__all__ = ["PLACEMENTS", "DpSettings", "clip_rows", "clip_update", "secure_gaussian"]
 
 PLACEMENTS = ("central", "distributed")
 
@@ -94,39 +94,30 @@ def _clip(vector: NDArray[np.float64], clip_norm: float) -> tuple[NDArray[np.flo
     return vector, False
 
 
-def noisy_clipped_sum(
-    rows: NDArray[np.floating], clip_norm: float, noise_std: float, key: bytes
-) -> tuple[NDArray[np.float64], int]:
-    """Return DP-FedAvg's released sum: the rows clipped to ``clip_norm``, plus noise.
-
-    Rows are added in their order, in float64, so equal inputs give equal bits.
+def clip_rows(rows: NDArray[np.floating], clip_norm: float) -> tuple[NDArray[np.float64], int]:
+    """Return every row scaled to L2 norm at most ``clip_norm``, and how many were scaled.
 
     Parameters
     ----------
     rows
         ``(n, d)`` updates, one per client.
     clip_norm
-        ``C``.
-    noise_std
-        Standard deviation of the Gaussian noise on the sum (``z * C``).
-    key
-        32 secret bytes keying the noise (:func:`secure_gaussian`).
+        ``C > 0``.
 
     Returns
     -------
     tuple
-        The noisy sum and how many rows the clipping scaled down.
+        float64 ``(n, d)`` rows, identical on every machine, and the count scaled down.
     """
     if not clip_norm > 0:
         raise ValueError(f"clip norm must be > 0, got {clip_norm}")
-    total = np.zeros(rows.shape[1], dtype=np.float64)
-    clipped = 0
-    for row in rows:
-        bounded, scaled = _clip(np.asarray(row, dtype=np.float64), clip_norm)
-        clipped += scaled
-        total += bounded
-    total += secure_gaussian(key, rows.shape[1], noise_std)
-    return total, clipped
+    matrix = np.asarray(rows, dtype=np.float64)
+    out = np.empty_like(matrix)
+    scaled = 0
+    for index, row in enumerate(matrix):
+        out[index], was = _clip(row, clip_norm)
+        scaled += was
+    return out, scaled
 
 
 def secure_gaussian(key: bytes, count: int, std: float = 1.0) -> NDArray[np.float64]:

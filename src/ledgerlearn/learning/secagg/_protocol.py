@@ -45,8 +45,7 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from numpy.typing import NDArray
 
-from ledgerlearn.exceptions import LedgerLearnError
-from ledgerlearn.exit_codes import ExitCode
+from ledgerlearn.exceptions import SecAggDropoutError, SecAggError
 from ledgerlearn.learning.secagg._crypto import (
     derive_key,
     expand_mask,
@@ -71,16 +70,6 @@ __all__ = [
 ]
 
 _SHARE_BYTES = (PRIME.bit_length() + 7) // 8
-
-
-class SecAggError(LedgerLearnError, ValueError):
-    """A secure-aggregation message is invalid or arrives in the wrong phase."""
-
-    exit_code = ExitCode.LEARNING
-
-
-class SecAggDropoutError(SecAggError):
-    """Too many clients dropped out for the sum to be unmasked."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
 """Strategies: stateful wrappers that turn a round's updates into one update.
 
+Each robust rule's strategy is a thin class over its pure function in
+:mod:`ledgerlearn.learning.aggregation`; pre-aggregators (:class:`Bucketing`,
+:class:`NearestNeighbourMixing`) and :class:`DifferentialPrivacy` wrap another strategy.
+
 Trust assumption: as the wrapped aggregation rule's.
 """
 
 from ledgerlearn.learning.strategy._base import Strategy
+from ledgerlearn.learning.strategy.dp import DifferentialPrivacy
 from ledgerlearn.learning.strategy.rules import (
     Bucketing,
     Bulyan,
@@ -21,6 +26,7 @@ __all__ = [
     "Bucketing",
     "Bulyan",
     "CenteredClipping",
+    "DifferentialPrivacy",
     "FedAvg",
     "GeometricMedian",
     "Krum",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,10 @@ class Strategy(ABC):
     """
 
     name: str = "strategy"
+    score_updates: bool = True
+    """Whether callers may score each update against the aggregate (not under DP)."""
+    min_inputs: int = 1
+    """The fewest updates an aggregate may be released of."""
 
     def aggregate(
         self,
@@ -81,6 +86,21 @@ class Strategy(ABC):
         """
         if state:
             raise ValueError(f"{type(self).__name__} keeps no state, got {sorted(state)}")
+
+    def record(self, inputs: int) -> dict[str, Any]:
+        """Return what a round record says about this strategy's guarantees (e.g. privacy).
+
+        Parameters
+        ----------
+        inputs
+            How many updates the aggregate is of.
+
+        Returns
+        -------
+        dict
+            Empty for plain strategies.
+        """
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
