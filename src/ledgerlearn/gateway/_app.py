@@ -42,6 +42,7 @@ from ledgerlearn.exceptions import (
     VersionRevokedError,
 )
 from ledgerlearn.gateway._service import Gateway
+from ledgerlearn.ledger.errors import OracleUnknownRequest
 from ledgerlearn.oracle import (
     MAX_INPUT_BYTES,
     MAX_INPUT_ROWS,
@@ -194,7 +195,7 @@ def gateway_app(
         policy = gateway.policy
         return {
             "chainId": gateway.chain.chain_id,
-            "oracle": gateway.oracle.oracle.address,
+            "oracle": gateway.oracle.contract.address,
             "gateway": gateway.key.address,
             "redundancy": policy.redundancy,
             "quorum": policy.quorum,
@@ -244,10 +245,8 @@ def gateway_app(
         """Return a request's status and result, and its answers and evidence once settled."""
         try:
             outcome = gateway.outcome(request_id)
-        except ContractRevertError as exc:
-            if type(exc).__name__ == "OracleUnknownRequest":
-                raise ProblemError(404, "unknown request", f"no request {request_id}") from exc
-            raise
+        except OracleUnknownRequest as exc:
+            raise ProblemError(404, "unknown request", f"no request {request_id}") from exc
         body = outcome.to_json()
         if outcome.settled.is_set():
             from ledgerlearn.provenance import inference_evidence
@@ -298,9 +297,9 @@ def _status_of(exc: LedgerLearnError) -> tuple[int, str, str]:
         return 409, "version revoked", str(exc)
     if isinstance(exc, InvalidInferenceInputError):
         return 422, "invalid input", str(exc)
+    if isinstance(exc, OracleUnknownRequest):
+        return 404, "unknown request", str(exc)
     if isinstance(exc, ContractRevertError):
-        if type(exc).__name__ == "OracleUnknownRequest":
-            return 404, "unknown request", str(exc)
         return 409, "the chain refused", str(exc)
     if isinstance(exc, (OracleError, RegistryError)):
         return 409, "cannot serve this request", str(exc)

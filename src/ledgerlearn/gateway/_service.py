@@ -35,7 +35,9 @@ from ledgerlearn.exceptions import (
     ReportError,
     VersionRevokedError,
 )
-from ledgerlearn.identity import EthrDidResolver, Secp256k1Key
+from ledgerlearn.identity import EthrDidResolver
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger.enums import InferenceOracleStatus, ModelRegistryVersionStatus
 from ledgerlearn.oracle import (
     MAX_INPUT_ROWS,
     EndpointDirectory,
@@ -54,7 +56,7 @@ __all__ = ["Gateway", "GatewayPolicy", "RequestOutcome"]
 
 log = logging.getLogger("ledgerlearn.gateway")
 
-SETTLED = ("fulfilled", "refunded")
+SETTLED = (InferenceOracleStatus.FULFILLED, InferenceOracleStatus.REFUNDED)
 ALLOWANCE_REQUESTS = 1_000
 """Fees one token approval covers (the gateway approves again when it runs low)."""
 
@@ -96,7 +98,7 @@ class RequestOutcome:
     model: str
     mode: Mode
     identity: str
-    status: str = "selecting"
+    status: InferenceOracleStatus = InferenceOracleStatus.SELECTING
     result: int | None = None
     output: dict[str, Any] | None = None
     output_cid: str | None = None
@@ -109,7 +111,7 @@ class RequestOutcome:
             "requestId": self.request_id,
             "model": self.model,
             "mode": self.mode.name.lower(),
-            "status": self.status,
+            "status": self.status.label,
         }
         if self.result is not None:
             body["value"] = self.result
@@ -150,10 +152,8 @@ class Gateway:
         self.key = key
         self.policy = policy or GatewayPolicy()
         self.registry = ModelRegistryClient(oracle.chain, oracle.deployment, store)
-        self.resolver = EthrDidResolver(
-            oracle.chain, oracle.deployment.get_address("IdentityRegistry")
-        )
-        self.beacon = BeaconClient.from_manifest(oracle.chain, oracle.deployment)
+        self.resolver = EthrDidResolver(oracle.chain, oracle.deployment)
+        self.beacon = BeaconClient(oracle.chain, oracle.deployment)
         self.endpoints = EndpointDirectory(self.resolver, oracle.chain.chain_id)
         self.outcomes: dict[int, RequestOutcome] = {}
         self._features: dict[tuple[str, int], int] = {}
@@ -218,7 +218,7 @@ class Gateway:
         """
         ref = parse_model_ref(model)
         record = self.registry.resolve(ref)
-        if record.status == "revoked":
+        if record.status is ModelRegistryVersionStatus.REVOKED:
             raise VersionRevokedError(
                 f"{record.model}@{record.version} is revoked; ask for another version"
             )
@@ -266,12 +266,10 @@ class Gateway:
         if fee == 0:
             return
         with self._allowance_lock:
-            token = self.oracle.token.functions
-            owner, spender = self.key.address, self.oracle.oracle.address
-            if int(self.chain.call(token.allowance(owner, spender))) >= fee:
+            token, spender = self.oracle.token, self.oracle.address
+            if token.allowance(self.key.address, spender) >= fee:
                 return
-            amount = fee * ALLOWANCE_REQUESTS
-            self.chain.sender(self.key).transact(token.approve(spender, amount))
+            token.approve(self.key, spender, fee * ALLOWANCE_REQUESTS)
 
     # --- following ----------------------------------------------------------------------
 
@@ -292,10 +290,12 @@ class Gateway:
         request = self.oracle.get_request(request_id)
         outcome.status = request.status
         if request.status in SETTLED:
-            outcome.result = request.result if request.status == "fulfilled" else None
+            outcome.result = (
+                request.result if request.status is InferenceOracleStatus.FULFILLED else None
+            )
             outcome.settled.set()
             return True
-        if request.status == "selecting":
+        if request.status is InferenceOracleStatus.SELECTING:
             randomness = self.oracle.randomness_request_id(request_id)
             if self.beacon.request_state(randomness)["fulfilled"]:
                 self._unless_moved_on(self.oracle.select, request_id)
@@ -366,7 +366,7 @@ class Gateway:
             request_id, version, request.mode, to_checksum_address(request.requester)
         )
         outcome.status = request.status
-        if request.status == "fulfilled":
+        if request.status is InferenceOracleStatus.FULFILLED:
             outcome.result = request.result
         if request.status in SETTLED:
             outcome.settled.set()

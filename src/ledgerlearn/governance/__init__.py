@@ -8,11 +8,14 @@ Trust assumption: a quorum-backed majority of token votes decides; the timelock 
 every decision; the guardian can cancel but never promote.
 """
 
-from ledgerlearn.governance._governance import (
-    PARAMETERS,
-    PROPOSAL_STATES,
-    Governance,
-    ProposalStatus,
-)
+from ledgerlearn.governance._governance import Governance
+from ledgerlearn.governance._parameters import GovernanceParameters
+from ledgerlearn.governance._reader import PARAMETERS, GovernanceReader, ProposalStatus
 
-__all__ = ["PARAMETERS", "PROPOSAL_STATES", "Governance", "ProposalStatus"]
+__all__ = [
+    "PARAMETERS",
+    "Governance",
+    "GovernanceParameters",
+    "GovernanceReader",
+    "ProposalStatus",
+]

@@ -19,197 +19,31 @@ do not vote on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
-from web3.contract import Contract
+from eth_utils import keccak, to_checksum_address
 
 from ledgerlearn.exceptions import (
     EvaluationReportRequiredError,
     GovernanceError,
-    ProposalNotFoundError,
     ProposalStateError,
 )
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import (
-    Chain,
-    DeploymentManifest,
-    receipt_events,
-)
+from ledgerlearn.governance._reader import _NEXT_STEP, PARAMETERS, GovernanceReader
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger.enums import LedgerGovernorProposalState as ProposalState
+from ledgerlearn.ledger.enums import LedgerGovernorVoteType as VoteType
 from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import ContentStore, cid_or_hex, parse_cid
+from ledgerlearn.storage import parse_cid
 from ledgerlearn.types import Cid
 
-__all__ = [
-    "PARAMETERS",
-    "PROPOSAL_STATES",
-    "Governance",
-    "ProposalStatus",
-]
-
-PROPOSAL_STATES = (
-    "pending",
-    "active",
-    "canceled",
-    "defeated",
-    "succeeded",
-    "queued",
-    "expired",
-    "executed",
-)
-"""OpenZeppelin ``IGovernor.ProposalState`` names, in enum order."""
-
-PARAMETERS: dict[str, tuple[str, str]] = {
-    "voting_delay": ("LedgerGovernor", "setVotingDelay"),
-    "voting_period": ("LedgerGovernor", "setVotingPeriod"),
-    "proposal_threshold": ("LedgerGovernor", "setProposalThreshold"),
-    "quorum_fraction": ("LedgerGovernor", "updateQuorumNumerator"),
-    "late_quorum_extension": ("LedgerGovernor", "setLateQuorumVoteExtension"),
-    "proposal_guardian": ("LedgerGovernor", "setProposalGuardian"),
-    "timelock_delay": ("ProtocolTimelock", "updateDelay"),
-    "min_provider_stake": ("InferenceOracle", "setMinProviderStake"),
-}
-"""Parameters a proposal can change: name → (contract, setter). Each setter is callable only
-by governance (the timelock)."""
-
-_SUPPORT = {"against": 0, "for": 1, "abstain": 2}
-_NEXT_STEP = {
-    "pending": "wait for voting to open at the snapshot block",
-    "active": "vote before the deadline block",
-    "canceled": "nothing: the proposal was canceled",
-    "defeated": "nothing: it did not pass (too few votes for, or no quorum)",
-    "succeeded": "queue it in the timelock (`ledgerlearn gov queue ID`)",
-    "queued": "execute it once the timelock's ETA has passed (`ledgerlearn gov execute ID`)",
-    "expired": "nothing: it was not executed in time",
-    "executed": "nothing: it took effect",
-}
+__all__ = ["Governance"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Proposal:
-    proposal_id: int
-    proposer: str
-    targets: list[str]
-    values: list[int]
-    calldatas: list[bytes]
-    description: str
-    block: int
-
-    @property
-    def call_args(self) -> tuple[list[str], list[int], list[bytes], bytes]:
-        """(targets, values, calldatas, description hash): what queue/execute/cancel take."""
-        return self.targets, self.values, self.calldatas, keccak(text=self.description)
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalStatus:
-    """Where a proposal stands.
-
-    Attributes
-    ----------
-    proposal_id
-        The governor's id.
-    state
-        One of :data:`PROPOSAL_STATES`.
-    description
-        The proposal's text.
-    proposer
-        Who proposed it.
-    actions
-        Decoded calls (contract, function, arguments).
-    snapshot, deadline
-        Voting window, in blocks.
-    votes
-        ``for``, ``against``, ``abstain`` (token units).
-    quorum
-        Votes needed (for + abstain) at the snapshot.
-    eta
-        Timestamp after which a queued proposal can execute (0 if not queued).
-    evaluation_reports
-        CIDs cited by channel moves.
-    next_step
-        What to do next.
-    """
-
-    proposal_id: int
-    state: str
-    description: str
-    proposer: str
-    actions: list[dict[str, Any]]
-    snapshot: int
-    deadline: int
-    votes: dict[str, int]
-    quorum: int
-    eta: int
-    evaluation_reports: list[str] = field(default_factory=list)
-    next_step: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the status as JSON (the id as a decimal string).
-
-        Returns
-        -------
-        dict
-            camelCase fields.
-        """
-        return {
-            "proposalId": str(self.proposal_id),
-            "state": self.state,
-            "description": self.description,
-            "proposer": self.proposer,
-            "actions": self.actions,
-            "snapshot": self.snapshot,
-            "deadline": self.deadline,
-            "votes": {k: str(v) for k, v in self.votes.items()},
-            "quorum": str(self.quorum),
-            "eta": self.eta,
-            "evaluationReports": self.evaluation_reports,
-            "nextStep": self.next_step,
-        }
-
-
-class Governance:
+class Governance(GovernanceReader):
     """Propose, vote, queue, execute and inspect governance proposals.
 
-    Parameters
-    ----------
-    chain
-        The connected chain.
-    deployment
-        The verified deployment manifest.
-    store
-        When given, cited evaluation reports must be in it.
+    Parameters and attributes are :class:`GovernanceReader`'s; this class adds the writes.
     """
-
-    def __init__(
-        self, chain: Chain, deployment: DeploymentManifest, store: ContentStore | None = None
-    ) -> None:
-        self.chain = chain
-        self.store = store
-        self.governor: Contract = chain.contract(
-            "LedgerGovernor", deployment.get_address("LedgerGovernor")
-        )
-        self.timelock: Contract = chain.contract(
-            "ProtocolTimelock", deployment.get_address("ProtocolTimelock")
-        )
-        self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
-        self.models = ModelRegistryClient(chain, deployment, store)
-        self.registry: Contract = self.models.contract
-        self._contracts = {
-            "LedgerGovernor": self.governor,
-            "ProtocolTimelock": self.timelock,
-            "ModelRegistry": self.registry,
-        }
-        for name in ("InferenceOracle", "InferenceAudits"):
-            if name in deployment.contracts:
-                self._contracts[name] = chain.contract(name, deployment.get_address(name))
-        self._start_block = deployment.contracts["LedgerGovernor"].block
-        # A proposal's actions never change once created; remember them by id.
-        self._known: dict[int, _Proposal] = {}
-
-    # --- voting power ----------------------------------------------------------------------
 
     def delegate(self, holder: Secp256k1Key, to: str | None = None) -> None:
         """Delegate ``holder``'s votes (to itself by default); needed once before voting.
@@ -221,26 +55,9 @@ class Governance:
         to
             The delegatee (default: the holder).
         """
-        self.chain.sender(holder).transact(
-            self.token.functions.delegate(to_checksum_address(to or holder.address))
+        self._transact(
+            holder, self.token.functions.delegate(to_checksum_address(to or holder.address))
         )
-
-    def votes(self, account: str) -> int:
-        """Return an account's current voting power.
-
-        Parameters
-        ----------
-        account
-            The account.
-
-        Returns
-        -------
-        int
-            Votes (token units).
-        """
-        return int(self.chain.call(self.token.functions.getVotes(to_checksum_address(account))))
-
-    # --- proposing -------------------------------------------------------------------------
 
     def _propose(self, proposer: Secp256k1Key, calls: list[Any], description: str) -> int:
         """Propose the bound contract ``calls`` (executed by the timelock, in order)."""
@@ -248,16 +65,10 @@ class Governance:
         targets = [call.address for call in calls]
         values = [0] * len(calls)
         calldatas = [bytes.fromhex(call._encode_transaction_data()[2:]) for call in calls]
-        receipt = self.chain.sender(proposer).transact(
-            self.governor.functions.propose(targets, values, calldatas, description)
+        receipt = self._transact(
+            proposer, self.functions.propose(targets, values, calldatas, description)
         )
-        created = receipt_events(self.governor.events.ProposalCreated, receipt)
-        return int(created[0]["args"]["proposalId"])
-
-    def _contract(self, name: str) -> Contract:
-        if name not in self._contracts:
-            raise GovernanceError(f"this deployment has no {name}; redeploy the protocol")
-        return self._contracts[name]
+        return int(self._receipt_event("ProposalCreated", receipt)["args"]["proposalId"])
 
     def _report(self, evaluation_report: str | None) -> bytes:
         if not evaluation_report:
@@ -317,33 +128,6 @@ class Governance:
             f"Promote {model}@{version} to {channel}\n\nEvaluation report: {evaluation_report}"
         )
         return self._propose(proposer, [call], text)
-
-    def channel_moves(self, model: str, channel: str) -> list[dict[str, Any]]:
-        """Return a channel's moves, oldest first.
-
-        Parameters
-        ----------
-        model, channel
-            Which channel.
-
-        Returns
-        -------
-        list[dict]
-            ``version``, ``previousVersion``, ``evaluationReport``, ``block`` per move.
-        """
-        logs = self.registry.events.ChannelMoved().get_logs(
-            from_block=self._start_block,
-            argument_filters={"modelId": keccak(text=model), "channelHash": keccak(text=channel)},
-        )
-        return [
-            {
-                "version": int(log["args"]["version"]),
-                "previousVersion": int(log["args"]["previousVersion"]),
-                "evaluationReport": cid_or_hex(log["args"]["evaluationReport"]),
-                "block": int(log["blockNumber"]),
-            }
-            for log in logs
-        ]
 
     def propose_rollback(
         self,
@@ -524,8 +308,6 @@ class Governance:
         text = description or f"Audit {rate_bps / 100:g} % of {model}'s fulfilled requests"
         return self._propose(proposer, [call], text)
 
-    # --- voting and execution --------------------------------------------------------------
-
     def vote(
         self,
         voter: Secp256k1Key,
@@ -557,22 +339,25 @@ class Governance:
         ProposalStateError
             If voting is not open.
         """
-        if support not in _SUPPORT:
-            raise GovernanceError(f"support must be for, against or abstain, not {support!r}")
+        try:
+            vote_type = VoteType.parse(support)
+        except ValueError as exc:
+            raise GovernanceError(
+                f"support must be for, against or abstain, not {support!r}"
+            ) from exc
         state = self.state(proposal_id)
-        if state != "active":
+        if state is not ProposalState.ACTIVE:
             raise ProposalStateError(
                 f"proposal {proposal_id} is {state}; votes count only while it is active "
                 f"({_NEXT_STEP[state]})"
             )
         fn = (
-            self.governor.functions.castVoteWithReason(proposal_id, _SUPPORT[support], reason)
+            self.functions.castVoteWithReason(proposal_id, vote_type, reason)
             if reason
-            else self.governor.functions.castVote(proposal_id, _SUPPORT[support])
+            else self.functions.castVote(proposal_id, vote_type)
         )
-        receipt = self.chain.sender(voter).transact(fn)
-        cast = receipt_events(self.governor.events.VoteCast, receipt)
-        return int(cast[0]["args"]["weight"])
+        receipt = self._transact(voter, fn)
+        return int(self._receipt_event("VoteCast", receipt)["args"]["weight"])
 
     def queue(self, sender: Secp256k1Key, proposal_id: int) -> int:
         """Queue a succeeded proposal in the timelock.
@@ -594,10 +379,10 @@ class Governance:
         ProposalStateError
             If it has not succeeded.
         """
-        self._require_state(proposal_id, "succeeded", "queue")
+        self._require_state(proposal_id, ProposalState.SUCCEEDED, "queue")
         p = self._find(proposal_id)
-        self.chain.sender(sender).transact(self.governor.functions.queue(*p.call_args))
-        return int(self.chain.call(self.governor.functions.proposalEta(proposal_id)))
+        self._transact(sender, self.functions.queue(*p.call_args))
+        return int(self._call(self.functions.proposalEta(proposal_id)))
 
     def execute(self, sender: Secp256k1Key, proposal_id: int) -> None:
         """Execute a queued proposal whose timelock delay has passed.
@@ -614,8 +399,8 @@ class Governance:
         ProposalStateError
             If it is not queued or its ETA has not passed.
         """
-        self._require_state(proposal_id, "queued", "execute")
-        eta = int(self.chain.call(self.governor.functions.proposalEta(proposal_id)))
+        self._require_state(proposal_id, ProposalState.QUEUED, "execute")
+        eta = int(self._call(self.functions.proposalEta(proposal_id)))
         now = self.chain.timestamp()
         if now < eta:
             raise ProposalStateError(
@@ -623,7 +408,7 @@ class Governance:
                 "the latest block); execute it after that"
             )
         p = self._find(proposal_id)
-        self.chain.sender(sender).transact(self.governor.functions.execute(*p.call_args))
+        self._transact(sender, self.functions.execute(*p.call_args))
 
     def cancel(self, guardian: Secp256k1Key, proposal_id: int) -> None:
         """Cancel a proposal (the proposal guardian, or its proposer while pending).
@@ -636,136 +421,7 @@ class Governance:
             The proposal.
         """
         p = self._find(proposal_id)
-        self.chain.sender(guardian).transact(self.governor.functions.cancel(*p.call_args))
-
-    # --- inspection ------------------------------------------------------------------------
-
-    def state(self, proposal_id: int) -> str:
-        """Return a proposal's state name.
-
-        Parameters
-        ----------
-        proposal_id
-            The proposal.
-
-        Returns
-        -------
-        str
-            One of :data:`PROPOSAL_STATES`.
-        """
-        self._find(proposal_id)
-        return PROPOSAL_STATES[int(self.chain.call(self.governor.functions.state(proposal_id)))]
-
-    def _require_state(self, proposal_id: int, wanted: str, step: str) -> None:
-        state = self.state(proposal_id)
-        if state != wanted:
-            raise ProposalStateError(
-                f"cannot {step} proposal {proposal_id}: it is {state}, not {wanted}; "
-                f"next: {_NEXT_STEP[state]}"
-            )
-
-    def _proposals(self) -> list[_Proposal]:
-        logs = self.governor.events.ProposalCreated().get_logs(from_block=self._start_block)
-        found = [
-            _Proposal(
-                proposal_id=int(log["args"]["proposalId"]),
-                proposer=to_checksum_address(log["args"]["proposer"]),
-                targets=[to_checksum_address(t) for t in log["args"]["targets"]],
-                values=[int(v) for v in log["args"]["values"]],
-                calldatas=[bytes(c) for c in log["args"]["calldatas"]],
-                description=str(log["args"]["description"]),
-                block=int(log["blockNumber"]),
-            )
-            for log in logs
-        ]
-        self._known.update((p.proposal_id, p) for p in found)
-        return found
-
-    def _find(self, proposal_id: int) -> _Proposal:
-        if proposal_id not in self._known:
-            self._proposals()
-        if proposal_id in self._known:
-            return self._known[proposal_id]
-        raise ProposalNotFoundError(
-            f"no proposal {proposal_id} on governor {self.governor.address}; "
-            "list them with `ledgerlearn gov status`"
-        )
-
-    def proposal_ids(self) -> list[int]:
-        """Return every proposal's id, oldest first.
-
-        Returns
-        -------
-        list[int]
-            The ids.
-        """
-        return [p.proposal_id for p in self._proposals()]
-
-    def status(self, proposal_id: int) -> ProposalStatus:
-        """Return everything about a proposal, with the next step.
-
-        Parameters
-        ----------
-        proposal_id
-            The proposal.
-
-        Returns
-        -------
-        ProposalStatus
-            State, votes, quorum, window, ETA, decoded actions and cited reports.
-        """
-        p = self._find(proposal_id)
-        state = self.state(proposal_id)
-        against, in_favour, abstain = self.chain.call(
-            self.governor.functions.proposalVotes(proposal_id)
-        )
-        snapshot = int(self.chain.call(self.governor.functions.proposalSnapshot(proposal_id)))
-        deadline = int(self.chain.call(self.governor.functions.proposalDeadline(proposal_id)))
-        quorum = (
-            int(self.chain.call(self.governor.functions.quorum(snapshot)))
-            if snapshot < self.chain.block_number
-            else int(self.chain.call(self.governor.functions.quorum(self.chain.block_number - 1)))
-        )
-        eta = int(self.chain.call(self.governor.functions.proposalEta(proposal_id)))
-        actions = [self._decode(t, d) for t, d in zip(p.targets, p.calldatas, strict=True)]
-        reports = [
-            a["arguments"]["evaluationReport"] for a in actions if a["function"] == "moveChannel"
-        ]
-        return ProposalStatus(
-            proposal_id=proposal_id,
-            state=state,
-            description=p.description,
-            proposer=p.proposer,
-            actions=actions,
-            snapshot=snapshot,
-            deadline=deadline,
-            votes={"for": int(in_favour), "against": int(against), "abstain": int(abstain)},
-            quorum=quorum,
-            eta=eta,
-            evaluation_reports=reports,
-            next_step=_NEXT_STEP[state],
-        )
-
-    def _decode(self, target: str, data: bytes) -> dict[str, Any]:
-        for name, contract in self._contracts.items():
-            if to_checksum_address(contract.address) != target:
-                continue
-            for raw_entry in contract.abi:
-                entry: dict[str, Any] = dict(raw_entry)
-                if entry.get("type") != "function":
-                    continue
-                if function_abi_to_4byte_selector(raw_entry) != data[:4]:
-                    continue
-                types = [i["type"] for i in entry["inputs"]]
-                values = abi_decode(types, data[4:])
-                arguments = {
-                    i["name"]: _arg_json(i["name"], v)
-                    for i, v in zip(entry["inputs"], values, strict=True)
-                }
-                return {"contract": name, "function": entry["name"], "arguments": arguments}
-        return {"contract": target, "function": "0x" + data[:4].hex(), "arguments": {}}
-
-    # --- development chains ----------------------------------------------------------------
+        self._transact(guardian, self.functions.cancel(*p.call_args))
 
     def advance_blocks(self, blocks: int) -> int:
         """Mine ``blocks`` blocks (embedded and devnet chains only).
@@ -805,7 +461,7 @@ class Governance:
         proposal_id
             The proposal.
         """
-        snapshot = int(self.chain.call(self.governor.functions.proposalSnapshot(proposal_id)))
+        snapshot = int(self._call(self.functions.proposalSnapshot(proposal_id)))
         self.chain.wait_for_block(snapshot + 1)
 
     def advance_past_deadline(self, proposal_id: int) -> None:
@@ -816,7 +472,7 @@ class Governance:
         proposal_id
             The proposal.
         """
-        deadline = int(self.chain.call(self.governor.functions.proposalDeadline(proposal_id)))
+        deadline = int(self._call(self.functions.proposalDeadline(proposal_id)))
         self.chain.wait_for_block(deadline + 1)
 
     def advance_past_eta(self, proposal_id: int) -> None:
@@ -827,7 +483,7 @@ class Governance:
         proposal_id
             The proposal.
         """
-        eta = int(self.chain.call(self.governor.functions.proposalEta(proposal_id)))
+        eta = int(self._call(self.functions.proposalEta(proposal_id)))
         now = self.chain.timestamp()
         if now < eta:
             self.chain.advance_time(eta - now)
@@ -853,13 +509,3 @@ class Governance:
         self.queue(executor, proposal_id)
         self.advance_past_eta(proposal_id)
         self.execute(executor, proposal_id)
-
-
-def _arg_json(name: str, value: Any) -> Any:
-    if isinstance(value, bytes):
-        if name == "evaluationReport":
-            return cid_or_hex(value)
-        return "0x" + value.hex()
-    if isinstance(value, int) and abs(value) > 2**53:
-        return str(value)
-    return value

@@ -11,30 +11,23 @@ assumed; reporters (gateway, any provider) are not trusted, the contract checks 
 """
 
 from ledgerlearn.oracle._answers import (
-    ANSWER_TYPES,
     VALUE_SCALE,
     Mode,
     SignedAnswer,
     aggregate,
     agreement,
-    answer_digest,
-    answer_domain,
     decode_value,
-    encode_value,
     recover_answer_signer,
     sign_answer,
 )
 from ledgerlearn.oracle._api import provider_app
 from ledgerlearn.oracle._auth import (
-    COVERED,
     Quota,
     RateLimiter,
     RequestVerifier,
-    content_digest,
     sign_request,
 )
 from ledgerlearn.oracle._client import (
-    STATUSES,
     OracleClient,
     Report,
     RequestSpec,
@@ -43,7 +36,6 @@ from ledgerlearn.oracle._client import (
     selection_hash,
 )
 from ledgerlearn.oracle._gather import (
-    SERVICE_TYPE,
     EndpointDirectory,
     Gathered,
     gather_answers,
@@ -51,29 +43,25 @@ from ledgerlearn.oracle._gather import (
     publish_endpoint,
     submit_report,
 )
-from ledgerlearn.oracle._local import LocalProviders
-from ledgerlearn.oracle._node import ProviderNode
+from ledgerlearn.oracle._parameters import OracleParameters
 from ledgerlearn.oracle._provider import (
     MAX_INPUT_BYTES,
     MAX_INPUT_ROWS,
+    Backend,
     LoadedModel,
     Provider,
     ProviderAnswer,
     compute_answer,
     load_model,
     load_network,
-    parse_input,
 )
 
 __all__ = [
-    "ANSWER_TYPES",
-    "COVERED",
+    "OracleParameters",
     "Quota",
     "RateLimiter",
     "RequestVerifier",
-    "content_digest",
     "sign_request",
-    "SERVICE_TYPE",
     "EndpointDirectory",
     "Gathered",
     "gather_answers",
@@ -81,18 +69,15 @@ __all__ = [
     "publish_endpoint",
     "submit_report",
     "MAX_INPUT_BYTES",
+    "Backend",
     "MAX_INPUT_ROWS",
     "LoadedModel",
-    "LocalProviders",
     "Provider",
-    "ProviderNode",
     "ProviderAnswer",
     "compute_answer",
     "load_model",
     "load_network",
-    "parse_input",
     "provider_app",
-    "STATUSES",
     "VALUE_SCALE",
     "Mode",
     "OracleClient",
@@ -102,11 +87,8 @@ __all__ = [
     "SignedAnswer",
     "aggregate",
     "agreement",
-    "answer_digest",
-    "answer_domain",
     "build_report",
     "decode_value",
-    "encode_value",
     "recover_answer_signer",
     "selection_hash",
     "sign_answer",

@@ -26,7 +26,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from ledgerlearn.identity import (
+from ledgerlearn.keys import (
     Eip712Domain,
     Secp256k1Key,
     hash_typed_data,

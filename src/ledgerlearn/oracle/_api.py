@@ -27,6 +27,7 @@ from ledgerlearn.exceptions import (
     LedgerLearnError,
     OracleError,
 )
+from ledgerlearn.ledger.errors import OracleUnknownRequest
 from ledgerlearn.oracle._provider import Provider
 
 __all__ = ["AnswerRequest", "problem", "provider_app"]
@@ -86,9 +87,9 @@ def provider_app(provider: Provider) -> FastAPI:
         """Compute, sign and return this provider's answer to a request."""
         try:
             return provider.answer(body.requestId).to_json()
+        except OracleUnknownRequest:
+            return problem(404, "unknown request", f"request {body.requestId} does not exist")
         except ContractRevertError as exc:
-            if type(exc).__name__ == "OracleUnknownRequest":
-                return problem(404, "unknown request", f"request {body.requestId} does not exist")
             return problem(409, "the oracle refused", str(exc))
         except InvalidInferenceInputError as exc:
             return problem(422, "invalid input", str(exc))

@@ -43,14 +43,12 @@ from eth_keys import keys
 
 from ledgerlearn.exceptions import AuthenticationError, LedgerLearnError, RateLimitError
 from ledgerlearn.identity import (
-    Ed25519Key,
     EthrDidResolver,
-    Secp256k1Key,
     did_key_from_key,
     did_key_public_key,
     parse_ethr_did,
-    verify_ed25519,
 )
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key, verify_ed25519
 
 __all__ = [
     "COVERED",

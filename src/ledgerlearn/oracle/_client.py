@@ -10,18 +10,17 @@ Trust assumption: the chain's consensus; the contract re-checks everything a rep
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
-from web3.contract import Contract
 from web3.types import TxReceipt
 
 from ledgerlearn.exceptions import InvalidInferenceInputError, OracleError, ReportError
-from ledgerlearn.identity import Eip712Domain, Secp256k1Key
-from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events
+from ledgerlearn.keys import Eip712Domain, Secp256k1Key
+from ledgerlearn.ledger import Chain, ContractClient, DeploymentManifest
+from ledgerlearn.ledger.enums import InferenceOracleStatus
 from ledgerlearn.oracle._answers import (
     Mode,
     SignedAnswer,
@@ -30,10 +29,10 @@ from ledgerlearn.oracle._answers import (
     answer_domain,
 )
 from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.staking import TokenClient
 from ledgerlearn.storage import ContentStore, cid_from_binary, parse_cid
 
 __all__ = [
-    "STATUSES",
     "OracleClient",
     "Report",
     "RequestSpec",
@@ -41,8 +40,6 @@ __all__ = [
     "build_report",
     "selection_hash",
 ]
-
-STATUSES = ("none", "selecting", "open", "fulfilled", "refunded", "overturned", "claimed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,7 @@ class RequestView:
 
     request_id: int
     requester: str
-    status: str
+    status: InferenceOracleStatus
     mode: Mode
     redundancy: int
     quorum: int
@@ -192,7 +189,7 @@ def build_report(
     return Report(request.request_id, result, drawn, ordered, agreeing)
 
 
-class OracleClient:
+class OracleClient(ContractClient):
     """Typed access to a deployment's InferenceOracle.
 
     Parameters
@@ -200,18 +197,19 @@ class OracleClient:
     chain
         The connected chain.
     deployment
-        The deployment manifest (InferenceOracle, StakeVault, LedgerToken, ModelRegistry).
+        The deployment manifest (InferenceOracle, LedgerToken, ModelRegistry).
+
+    Attributes
+    ----------
+    token
+        The protocol token fees are paid in.
     """
 
+    contract_name = "InferenceOracle"
+
     def __init__(self, chain: Chain, deployment: DeploymentManifest) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.oracle: Contract = chain.contract(
-            "InferenceOracle", deployment.get_address("InferenceOracle")
-        )
-        self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
-        self.start_block = deployment.contracts["InferenceOracle"].block
-        self.gas: Counter[str] = Counter()
+        super().__init__(chain, deployment)
+        self.token = TokenClient(chain, deployment)
         # A request's draw and input never change once recorded: read each event once.
         self._selected: dict[int, list[str]] = {}
         self._input_cids: dict[int, str] = {}
@@ -221,12 +219,7 @@ class OracleClient:
     @property
     def domain(self) -> Eip712Domain:
         """Return the EIP-712 domain providers sign answers in."""
-        return answer_domain(self.chain.chain_id, self.oracle.address)
-
-    def _transact(self, key: Secp256k1Key, function: Any) -> TxReceipt:
-        receipt = self.chain.sender(key).transact(function)
-        self.gas[function.fn_name] = int(receipt["gasUsed"])
-        return receipt
+        return answer_domain(self.chain.chain_id, self.address)
 
     # --- providers ---------------------------------------------------------------------
 
@@ -234,23 +227,23 @@ class OracleClient:
         """Declare that identity ``provider`` (default: ``key``'s) serves ``model@version``."""
         who = to_checksum_address(provider or key.address)
         model_id = ModelRegistryClient.model_id(model)
-        self._transact(key, self.oracle.functions.serve(who, model_id, version))
+        self._transact(key, self.functions.serve(who, model_id, version))
 
     def unserve(self, key: Secp256k1Key, model: str, version: int, *, provider: str = "") -> None:
         """Withdraw a serving declaration (anyone may drop one for a revoked version)."""
         who = to_checksum_address(provider or key.address)
         model_id = ModelRegistryClient.model_id(model)
-        self._transact(key, self.oracle.functions.unserve(who, model_id, version))
+        self._transact(key, self.functions.unserve(who, model_id, version))
 
     def providers_of(self, model: str, version: int) -> list[str]:
         """Return the identities that declared they serve ``model@version``."""
         model_id = ModelRegistryClient.model_id(model)
-        return list(self.chain.call(self.oracle.functions.providersOf(model_id, version)))
+        return list(self._call(self.functions.providersOf(model_id, version)))
 
     def stats_of(self, provider: str) -> dict[str, int]:
         """Return a provider's unpaid fees, answers, deviations and last request."""
-        fees, answered, deviated, last = self.chain.call(
-            self.oracle.functions.statsOf(to_checksum_address(provider))
+        fees, answered, deviated, last = self._call(
+            self.functions.statsOf(to_checksum_address(provider))
         )
         return {
             "fees": int(fees),
@@ -263,9 +256,9 @@ class OracleClient:
         """Pay a provider's fees to ``to`` (default: the caller); return the amount."""
         who = to_checksum_address(provider or key.address)
         receipt = self._transact(
-            key, self.oracle.functions.withdrawFees(who, to_checksum_address(to or key.address))
+            key, self.functions.withdrawFees(who, to_checksum_address(to or key.address))
         )
-        return int(receipt_events(self.oracle.events.FeesWithdrawn, receipt)[0]["args"]["amount"])
+        return int(self._receipt_event("FeesWithdrawn", receipt)["args"]["amount"])
 
     # --- requests ----------------------------------------------------------------------
 
@@ -276,23 +269,23 @@ class OracleClient:
         approval replaces the previous one): approve once for many, and pass ``False``.
         """
         if spec.fee and approve:
-            self._transact(key, self.token.functions.approve(self.oracle.address, spec.fee))
-        receipt = self._transact(key, self.oracle.functions.request(spec.to_tuple()))
-        event = receipt_events(self.oracle.events.InferenceRequested, receipt)[0]
+            self.token.approve(key, self.address, spec.fee)
+        receipt = self._transact(key, self.functions.request(spec.to_tuple()))
+        event = self._receipt_event("InferenceRequested", receipt)
         self.note_event(event)
         return int(event["args"]["requestId"])
 
     def randomness_request_id(self, request_id: int) -> bytes:
         """Return the beacon request that draws ``request_id``'s providers (read once)."""
         if request_id not in self._randomness:
-            call = self.oracle.functions.randomnessRequestId(request_id)
-            self._randomness[request_id] = bytes(self.chain.call(call))
+            call = self.functions.randomnessRequestId(request_id)
+            self._randomness[request_id] = bytes(self._call(call))
         return self._randomness[request_id]
 
     def select(self, key: Secp256k1Key, request_id: int) -> list[str]:
         """Draw the providers once the beacon fulfilled; return them (empty if refunded)."""
-        receipt = self._transact(key, self.oracle.functions.selectProviders(request_id))
-        events = receipt_events(self.oracle.events.ProvidersSelected, receipt)
+        receipt = self._transact(key, self.functions.selectProviders(request_id))
+        events = self._receipt_events("ProvidersSelected", receipt)
         for event in events:
             self.note_event(event)
         return list(events[0]["args"]["providers"]) if events else []
@@ -352,11 +345,11 @@ class OracleClient:
 
     def get_request(self, request_id: int) -> RequestView:
         """Return the request's state (the contract raises ``OracleUnknownRequest`` if none)."""
-        raw = self.chain.call(self.oracle.functions.getRequest(request_id))
+        raw = self._call(self.functions.getRequest(request_id))
         return RequestView(
             request_id=request_id,
             requester=str(raw[0]),
-            status=STATUSES[int(raw[1])],
+            status=InferenceOracleStatus(int(raw[1])),
             mode=Mode(int(raw[2])),
             redundancy=int(raw[3]),
             quorum=int(raw[4]),
@@ -374,11 +367,11 @@ class OracleClient:
 
     def fulfil(self, key: Secp256k1Key, report: Report) -> TxReceipt:
         """Submit ``report``; return the receipt."""
-        return self._transact(key, self.oracle.functions.fulfil(*report.to_args()))
+        return self._transact(key, self.functions.fulfil(*report.to_args()))
 
     def zk_input_hash_of(self, request_id: int) -> int:
         """Return the input commitment of a ``PROVEN`` or ``OPTIMISTIC`` request (else 0)."""
-        return int(self.chain.call(self.oracle.functions.zkInputHashOf(request_id)))
+        return int(self._call(self.functions.zkInputHashOf(request_id)))
 
     def fulfil_with_proof(
         self,
@@ -391,15 +384,15 @@ class OracleClient:
     ) -> TxReceipt:
         """Settle a ``PROVEN`` request with drawn ``provider``'s (default ``key``'s) proof."""
         who = to_checksum_address(provider or key.address)
-        function = self.oracle.functions.fulfilWithProof(
+        function = self.functions.fulfilWithProof(
             request_id, who, self.selected(request_id), proof, list(instances)
         )
         return self._transact(key, function)
 
     def refund(self, key: Secp256k1Key, request_id: int) -> int:
         """Refund an expired request to its requester; return the fee."""
-        receipt = self._transact(key, self.oracle.functions.refund(request_id))
-        return int(receipt_events(self.oracle.events.RequestRefunded, receipt)[0]["args"]["fee"])
+        receipt = self._transact(key, self.functions.refund(request_id))
+        return int(self._receipt_event("RequestRefunded", receipt)["args"]["fee"])
 
     def events(self, name: str, **filters: Any) -> list[Any]:
         """Every ``name`` event of the oracle, filtered by indexed args.
@@ -407,8 +400,7 @@ class OracleClient:
         With a ``requestId`` filter the scan starts at the request's block when this client
         has seen it (nothing about a request is logged before it), else at deployment.
         """
-        event = getattr(self.oracle.events, name)
-        start = self.start_block
+        start = self.deploy_block
         if "requestId" in filters:
             start = self._first_block.get(int(filters["requestId"]), start)
-        return list(event().get_logs(from_block=start, argument_filters=filters))
+        return self._logs(name, from_block=start, **filters)

@@ -26,13 +26,8 @@ from dataclasses import dataclass, field
 import httpx
 from eth_utils import to_checksum_address
 
-from ledgerlearn.identity import (
-    EthrDidRegistry,
-    EthrDidResolver,
-    Secp256k1Key,
-    attribute_name,
-    ethr_did,
-)
+from ledgerlearn.identity import EthrDidRegistry, EthrDidResolver, attribute_name, ethr_did
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.oracle._answers import SignedAnswer, recover_answer_signer
 from ledgerlearn.oracle._client import OracleClient, Report, build_report
 
@@ -59,7 +54,7 @@ def publish_endpoint(
     validity: int = 365 * 86400,
 ) -> None:
     """Publish ``url`` as the provider identity's ``InferenceProvider`` service entry."""
-    identities = EthrDidRegistry(oracle.chain, oracle.deployment.get_address("IdentityRegistry"))
+    identities = EthrDidRegistry(oracle.chain, oracle.deployment)
     identities.set_attribute(
         key,
         identity or key.address,

@@ -28,8 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ledgerlearn.exceptions import InvalidInferenceInputError, OracleError
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.learning.models import MLP, weights_from_bytes
+from ledgerlearn.ledger.enums import InferenceOracleStatus
 from ledgerlearn.oracle._answers import Mode, SignedAnswer, encode_value, sign_answer
 from ledgerlearn.oracle._client import OracleClient
 from ledgerlearn.registry import ModelRegistryClient
@@ -258,10 +259,9 @@ class Provider:
         Loaded, verified models.
     identity
         The provider identity when ``key`` is a delegate.
-    dishonest
-        For evaluation only (demos, attack tests): the provider lies, answering with its
-        probabilities rotated by one class (so the top label is the next one), and signs
-        that answer and its output like an honest one.
+
+    Experiments make a lying provider by overriding :meth:`compute` in a subclass
+    (:class:`ledgerlearn.devnet.LyingProvider`); this class knows nothing of them.
     """
 
     def __init__(
@@ -272,14 +272,34 @@ class Provider:
         models: list[LoadedModel],
         *,
         identity: str | None = None,
-        dishonest: bool = False,
     ) -> None:
         self.key = key
-        self.dishonest = dishonest
         self.oracle = oracle
         self.store = store
         self.identity = identity or key.address
         self.models = {(ModelRegistryClient.model_id(m.name), m.version): m for m in models}
+
+    def compute(self, model: LoadedModel, raw: bytes) -> NDArray[np.float32]:
+        """Run ``model`` on a request's raw input; return its class probabilities.
+
+        Parameters
+        ----------
+        model
+            The verified, loaded model the request names.
+        raw
+            The request's input, already checked against its on-chain hash.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(rows, classes)`` probabilities.
+
+        Raises
+        ------
+        InvalidInferenceInputError
+            If the input is malformed or of the wrong shape for the model.
+        """
+        return model.run(parse_input(raw, model))
 
     def answer(self, request_id: int) -> ProviderAnswer:
         """Compute and sign this provider's answer to ``request_id``.
@@ -293,7 +313,7 @@ class Provider:
             The input does not hash to the request's input hash, or is malformed.
         """
         request = self.oracle.get_request(request_id)
-        if request.status != "open":
+        if request.status is not InferenceOracleStatus.OPEN:
             raise OracleError(f"request {request_id} is {request.status}, not open for answers")
         drawn = {p.lower() for p in self.oracle.selected(request_id)}
         if self.identity.lower() not in drawn:
@@ -307,9 +327,7 @@ class Provider:
         if model.artifact_sha256 != request.model_hash:
             raise OracleError(f"request {request_id} names another artifact than the one loaded")
         raw = self.oracle.read_input(self.store, request)
-        probabilities = model.run(parse_input(raw, model))
-        if self.dishonest:
-            probabilities = np.roll(probabilities, 1, axis=1)
+        probabilities = self.compute(model, raw)
         output = _output_document(model, probabilities)
         self.store.put(output)
         signed = sign_answer(

@@ -127,14 +127,14 @@ def _evidence(
     (requested,) = oracle.events("InferenceRequested", requestId=request_id)
     oracle.note_event(requested)  # later scans for this request start at its block
     request_tx = chain.w3.eth.get_transaction(requested["transactionHash"])
-    _, params = oracle.oracle.decode_function_input(request_tx["input"])
+    _, params = oracle.contract.decode_function_input(request_tx["input"])
     asked_input = params["input"]
     channel, asked_version = str(asked_input["channel"]), int(asked_input["version"])
     name = str(chain.call(registry.contract.functions.getModel(request.model_id))[0])
     record = registry.get_version(name, request.version)
     evidence = InferenceEvidence(
         request_id=request_id,
-        status=request.status,
+        status=request.status.label,
         requester=request.requester,
         request_block=int(requested["blockNumber"]),
         request_tx=_hex(requested["transactionHash"]),
@@ -158,7 +158,7 @@ def _evidence(
         deadline=request.deadline,
         fee=request.fee,
     )
-    beacon = BeaconClient.from_manifest(chain, deployment)
+    beacon = BeaconClient(chain, deployment)
     randomness_id = oracle.randomness_request_id(request_id)
     state = beacon.request_state(randomness_id)
     if state["fulfilled"]:
@@ -175,7 +175,7 @@ def _evidence(
     }
     for log in oracle.events("InferenceFulfilled", requestId=request_id):
         tx = chain.w3.eth.get_transaction(log["transactionHash"])
-        _, fulfil = oracle.oracle.decode_function_input(tx["input"])
+        _, fulfil = oracle.contract.decode_function_input(tx["input"])
         evidence.fulfilment = {
             "tx": _hex(log["transactionHash"]),
             "block": int(log["blockNumber"]),
@@ -317,9 +317,11 @@ def _check_draw(oracle: OracleClient, evidence: InferenceEvidence, check: Any) -
     try:
         model_id = ModelRegistryClient.model_id(evidence.model)
         candidates = list(
-            chain.call(oracle.oracle.functions.providersOf(model_id, evidence.version), block=block)
+            chain.call(
+                oracle.contract.functions.providersOf(model_id, evidence.version), block=block
+            )
         )
-        min_stake = int(chain.call(oracle.oracle.functions.parameters(), block=block)[4])
+        min_stake = int(chain.call(oracle.contract.functions.parameters(), block=block)[4])
         stakes = [int(chain.call(vault.functions.stakeOf(c), block=block)) for c in candidates]
     except (LedgerLearnError, ValueError) as exc:
         check("draw", False, f"state at block {block} is unavailable ({exc}); use an archive node")

@@ -17,13 +17,13 @@ from ledgerlearn.registry._artifact import (
     WeightsInfo,
     describe_weights,
 )
-from ledgerlearn.registry._client import (
+from ledgerlearn.registry._client import ModelRegistryClient
+from ledgerlearn.registry._reader import RegistryReader
+from ledgerlearn.registry._records import (
     MANIFEST_TYPES,
     MODEL_ROLES,
-    STATUSES,
     CircuitBinding,
     ModelRef,
-    ModelRegistryClient,
     ModelVersionRecord,
     PullResult,
     VerificationReport,
@@ -34,7 +34,6 @@ __all__ = [
     "MANIFEST_SCHEMA",
     "MANIFEST_TYPES",
     "MODEL_ROLES",
-    "STATUSES",
     "CircuitBinding",
     "ModelCard",
     "ModelManifest",
@@ -42,6 +41,7 @@ __all__ = [
     "ModelRegistryClient",
     "ModelVersionRecord",
     "PullResult",
+    "RegistryReader",
     "TensorSpec",
     "VerificationReport",
     "WeightsInfo",

@@ -38,17 +38,17 @@ import math
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ledgerlearn.learning._weights import flatten, unflatten
-from ledgerlearn.learning.aggregation import AggregationError
+from ledgerlearn.exceptions import AggregationError
 from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
-from ledgerlearn.learning.privacy import DpSettings, noisy_clipped_sum
 from ledgerlearn.learning.validation import validate_updates
+from ledgerlearn.learning.weights import flatten, unflatten
 from ledgerlearn.registry import ModelCard, ModelManifest, describe_weights
 from ledgerlearn.training._merkle import MerkleTree, update_leaf
 from ledgerlearn.training._spec import TaskSpec
@@ -60,7 +60,6 @@ __all__ = [
     "ScoredUpdate",
     "aggregate_round",
     "final_manifest",
-    "privacy_header",
     "round_outcome",
     "round_record",
 ]
@@ -172,10 +171,8 @@ def aggregate_round(
     PrivacyBudgetError
         If the spec has DP and this round would exceed the task's epsilon budget.
     """
-    dp = spec.dp
-    if dp is not None and round_number is None:
+    if spec.dp is not None and round_number is None:
         raise ValueError("aggregate_round needs round_number for a task with DP")
-    privacy = privacy_header(spec, round_number or 0)
     ordered = sorted(commits, key=lambda c: int(c.trainer, 16))
     reasons: dict[str, str] = {}
     parsed: dict[str, dict[str, NDArray[np.generic]]] = {}
@@ -193,27 +190,27 @@ def aggregate_round(
     report = validate_updates(parsed, global_weights, max_norm=spec.max_norm)
     for rejection in report.rejections:
         reasons[rejection.client] = rejection.reason
+    secrets = {c.trainer: c.secret for c in ordered}
+    strategy = spec.strategy(
+        round_number=round_number, noise_key=partial(_noise_key, report.clients, secrets)
+    )
     global_vector = flatten(global_weights)
     skipped = None
     aggregate = np.zeros_like(global_vector)
     if report.clients:
         try:
-            if dp is not None:
-                secrets = {c.trainer: c.secret for c in ordered}
-                aggregate = _dp_mean(dp, report.clients, report.updates, secrets, privacy)
-            else:
-                aggregate = spec.strategy().aggregate(report.updates, None, seed=seed)
+            aggregate = strategy.aggregate(report.updates, None, seed=seed)
         except AggregationError as exc:
             skipped = str(exc)
     else:
         skipped = "no valid update"
     new_weights = unflatten(global_vector + aggregate, global_weights)
     scores: dict[str, int] = {}
-    if skipped is None and dp is not None:
-        # Under DP a score must not depend on a trainer's data: a published cosine between
-        # one update and the aggregate is a statistic of that update outside the noise's
-        # protection (and against a noisy aggregate it would punish honest trainers at
-        # random). Every accepted update scores the same.
+    if skipped is None and not strategy.score_updates:
+        # A private aggregate must not come with a score that depends on a trainer's data:
+        # a published cosine between one update and the aggregate is a statistic of that
+        # update outside the noise's protection (and against a noisy aggregate it would
+        # punish honest trainers at random). Every accepted update scores the same.
         scores = dict.fromkeys(report.clients, SCORE_SCALE)
     elif skipped is None:
         aggregate_norm = math.sqrt(_exact_dot(aggregate, aggregate))
@@ -239,6 +236,7 @@ def aggregate_round(
         )
         for c in ordered
     ]
+    privacy = strategy.record(len(report.clients))
     return round_outcome(new_weights, scored, skipped, {"privacy": privacy} if privacy else {})
 
 
@@ -259,45 +257,14 @@ def round_outcome(
     )
 
 
-def privacy_header(spec: TaskSpec, round_number: int) -> dict[str, Any]:
-    """Return the record's ``privacy`` object for a round (empty without DP).
-
-    Raises
-    ------
-    PrivacyBudgetError
-        If this round would exceed the task's epsilon budget.
-    """
-    dp = spec.dp
-    if dp is None:
-        return {}
-    return {
-        "epsilon": dp.accounting().check(round_number),
-        "delta": dp.delta,
-        "noiseMultiplier": dp.noise_multiplier,
-        "clip": dp.clip,
-        "accountant": dp.accountant,
-        "placement": dp.placement,
-    }
-
-
-def _dp_mean(
-    dp: DpSettings,
-    clients: Sequence[str],
-    rows: NDArray[np.float32],
-    secrets: dict[str, bytes | None],
-    privacy: dict[str, Any],
-) -> NDArray[np.float32]:
-    """Return DP-FedAvg's noisy mean of clipped updates (and note what it did in ``privacy``)."""
+def _noise_key(clients: Sequence[str], secrets: dict[str, bytes | None]) -> bytes:
+    """Key the central DP noise by the accepted updates' content keys (committee-only)."""
     missing = [c for c in clients if secrets.get(c) is None]
     if missing:
         raise AggregationError(f"no content key for {missing}: cannot key the DP noise")
-    key = hashlib.sha256(
+    return hashlib.sha256(
         b"ledgerlearn/dp-noise/v1" + b"".join(secrets[c] or b"" for c in clients)
     ).digest()
-    total, clipped = noisy_clipped_sum(rows, dp.clip, dp.noise_std, key)
-    privacy["clippedUpdates"] = clipped
-    privacy["noiseStd"] = dp.noise_std
-    return (total / len(clients)).astype(np.float32)
 
 
 def round_record(

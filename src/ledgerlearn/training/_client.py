@@ -1,46 +1,60 @@
-"""Client for the StakeVault and the TrainingCoordinator: stakes, tasks, rounds, rewards.
+"""Client of the TrainingCoordinator: tasks, rounds, commits, posts, rewards and slashes.
 
-Thin, typed wrappers over the contracts' functions and views, plus the event reads a node
+Thin, typed wrappers over the contract's functions and views, plus the event reads a node
 needs (commits with their CIDs, finalised rounds with their aggregate and record CIDs).
+Stakes are the :mod:`ledgerlearn.staking` layer's (:attr:`TrainingClient.staking`).
 
 Trust assumption: the chain's consensus; every value read here is what the contracts hold.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, cast
 
 from eth_utils import to_checksum_address
-from web3.contract import Contract
-from web3.types import BlockIdentifier, FilterParams
+from web3.types import BlockIdentifier, EventData, FilterParams
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import (
-    Chain,
-    DeploymentManifest,
-    LogDecoder,
-    event_topic,
-    receipt_events,
+from ledgerlearn.exceptions import InvalidCidError
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain, ContractClient, DeploymentManifest, LogDecoder
+from ledgerlearn.ledger.enums import (
+    TrainingCoordinatorFault,
+    TrainingCoordinatorPhase,
+    TrainingCoordinatorRole,
 )
+from ledgerlearn.staking import StakingClient, TokenClient
 from ledgerlearn.storage import cid_from_binary, parse_cid
 
 __all__ = [
-    "PHASES",
-    "ROLES",
     "AggregatePost",
+    "RoundResult",
     "RoundView",
     "TaskConfig",
     "TaskView",
     "TrainingClient",
+    "event_cid",
 ]
 
-PHASES = ("commit", "selecting", "aggregating", "completed", "aborted")
-ROLES = ("none", "trainer", "aggregator")
-FAULTS = ("none", "disagreed", "missed")
+
+def event_cid(raw: bytes) -> str:
+    """Return the CID a participant posted in an event, or a marker when it is not one.
+
+    The coordinator only checks that a posted CID is not empty, so any trainer can post
+    bytes that are no CID. Those are that trainer's unusable update or message, never a
+    reason for everyone else to stop reading events: the marker ``invalid-cid:<hex>``
+    fails to parse when fetched, and the update is rejected as unavailable.
+
+    Parameters
+    ----------
+    raw
+        The binary CID from the event.
+    """
+    try:
+        return str(cid_from_binary(raw))
+    except InvalidCidError:
+        return f"invalid-cid:{raw.hex()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +134,7 @@ class TaskView:
     join_deadline: int
     trainers: int
     round: int
-    phase: str
+    phase: TrainingCoordinatorPhase
     paid_out: int
     registered_version: int
 
@@ -169,76 +183,43 @@ class AggregatePost:
         )
 
 
-class TrainingClient:
-    """Stakes and training tasks on one deployment.
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """A finalised round's on-chain result (``TrainingCoordinator.getResult``)."""
+
+    commitment: bytes
+    aggregate_sha256: bytes
+    updates_root: bytes
+    total_score: int
+    reward: int
+    finalised_block: int
+
+
+class TrainingClient(ContractClient):
+    """Training tasks on one deployment.
 
     Parameters
     ----------
     chain
         The connected chain.
     deployment
-        The deployment manifest (StakeVault, TrainingCoordinator, LedgerToken).
+        The deployment manifest (TrainingCoordinator, StakeVault, LedgerToken).
+
+    Attributes
+    ----------
+    staking
+        The StakeVault client (trainers and aggregators stake there).
+    token
+        The protocol token (reward pools are approved to the coordinator).
     """
 
+    contract_name = "TrainingCoordinator"
+
     def __init__(self, chain: Chain, deployment: DeploymentManifest) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.vault: Contract = chain.contract("StakeVault", deployment.get_address("StakeVault"))
-        self.coordinator: Contract = chain.contract(
-            "TrainingCoordinator", deployment.get_address("TrainingCoordinator")
-        )
-        self.token: Contract = chain.contract("LedgerToken", deployment.get_address("LedgerToken"))
-        self.start_block = deployment.contracts["TrainingCoordinator"].block
-        self.gas: Counter[str] = Counter()
-        """Gas used by this client's transactions, by contract function."""
-        self.calls: Counter[str] = Counter()
-        """Transactions sent by this client, by contract function."""
-        self._topics: dict[bytes, str] = {}
-        self._secagg_decoder = LogDecoder(self.coordinator.events.SecAggPosted())
-
-    def _transact(self, key: Secp256k1Key, function: Any) -> Any:
-        receipt = self.chain.sender(key).transact(function)
-        self.gas[function.fn_name] += int(receipt["gasUsed"])
-        self.calls[function.fn_name] += 1
-        return receipt
-
-    # --- stakes ------------------------------------------------------------------------
-
-    def stake(self, key: Secp256k1Key, amount: int) -> None:
-        """Approve and stake ``amount`` token units from ``key``'s account."""
-        send = partial(self._transact, key)
-        send(self.token.functions.approve(self.vault.address, amount))
-        send(self.vault.functions.stake(amount))
-
-    def unbond(self, key: Secp256k1Key, amount: int) -> int:
-        """Start unbonding; return the block from which it can be withdrawn."""
-        receipt = self._transact(key, self.vault.functions.unbond(amount))
-        return int(
-            receipt_events(self.vault.events.UnbondingStarted, receipt)[0]["args"]["releaseBlock"]
-        )
-
-    def withdraw(self, key: Secp256k1Key) -> int:
-        """Withdraw every released unbonding entry; return the amount."""
-        receipt = self._transact(key, self.vault.functions.withdraw())
-        return int(receipt_events(self.vault.events.Withdrawn, receipt)[0]["args"]["amount"])
-
-    def stake_of(self, account: str) -> int:
-        """Active stake of ``account``."""
-        return int(self.chain.call(self.vault.functions.stakeOf(to_checksum_address(account))))
-
-    def vault_totals(self) -> dict[str, int]:
-        """Return the vault's accounting totals."""
-        f = self.vault.functions
-        return {
-            name: int(self.chain.call(getattr(f, name)()))
-            for name in (
-                "totalDeposited",
-                "totalActive",
-                "totalUnbonding",
-                "totalWithdrawn",
-                "totalSlashed",
-            )
-        }
+        super().__init__(chain, deployment)
+        self.staking = StakingClient(chain, deployment)
+        self.token: TokenClient = self.staking.token
+        self._secagg_decoder = LogDecoder(self.contract.events.SecAggPosted())
 
     # --- tasks -------------------------------------------------------------------------
 
@@ -246,21 +227,19 @@ class TrainingClient:
         self, creator: Secp256k1Key, config: TaskConfig, *, owner: str | None = None
     ) -> int:
         """Approve the reward pool and create a task; return its id."""
-        send = partial(self._transact, creator)
         if config.reward_pool:
-            send(self.token.functions.approve(self.coordinator.address, config.reward_pool))
-        receipt = send(
-            self.coordinator.functions.createTask(
+            self.token.approve(creator, self.address, config.reward_pool)
+        receipt = self._transact(
+            creator,
+            self.functions.createTask(
                 config.to_tuple(), to_checksum_address(owner or creator.address)
-            )
+            ),
         )
-        return int(
-            receipt_events(self.coordinator.events.TaskCreated, receipt)[0]["args"]["taskId"]
-        )
+        return int(self._receipt_event("TaskCreated", receipt)["args"]["taskId"])
 
     def task(self, task_id: int, *, block: BlockIdentifier = "latest") -> TaskView:
         """Read a task."""
-        raw = self.chain.call(self.coordinator.functions.getTask(task_id), block=block)
+        raw = self._call(self.functions.getTask(task_id), block=block)
         return TaskView(
             task_id=task_id,
             config=TaskConfig.from_tuple(raw[0]),
@@ -269,14 +248,14 @@ class TrainingClient:
             join_deadline=int(raw[3]),
             trainers=int(raw[4]),
             round=int(raw[5]),
-            phase=PHASES[int(raw[6])],
+            phase=TrainingCoordinatorPhase(int(raw[6])),
             paid_out=int(raw[7]),
             registered_version=int(raw[8]),
         )
 
     def round(self, task_id: int, round_number: int) -> RoundView:
         """Read a round's clock and counters."""
-        raw = self.chain.call(self.coordinator.functions.getRound(task_id, round_number))
+        raw = self._call(self.functions.getRound(task_id, round_number))
         return RoundView(
             int(raw[0]),
             int(raw[1]),
@@ -288,89 +267,67 @@ class TrainingClient:
             int(raw[7]),
         )
 
-    def role_of(self, task_id: int, account: str) -> str:
-        """``none``, ``trainer`` or ``aggregator``."""
-        return ROLES[
-            int(
-                self.chain.call(
-                    self.coordinator.functions.roleOf(task_id, to_checksum_address(account))
-                )
-            )
-        ]
+    def role_of(self, task_id: int, account: str) -> TrainingCoordinatorRole:
+        """Return ``account``'s role in a task (``NONE`` if it did not join)."""
+        return TrainingCoordinatorRole(
+            self._call_int(self.functions.roleOf(task_id, to_checksum_address(account)))
+        )
 
     def aggregators(self, task_id: int) -> list[str]:
         """Return the task's aggregators."""
-        return list(self.chain.call(self.coordinator.functions.aggregators(task_id)))
+        return list(self._call_addresses(self.functions.aggregators(task_id)))
 
     def commit_of(self, task_id: int, round_number: int, trainer: str) -> bytes:
         """Return the hash ``trainer`` committed (32 zero bytes if none)."""
-        return bytes(
-            self.chain.call(
-                self.coordinator.functions.commitOf(
-                    task_id, round_number, to_checksum_address(trainer)
-                )
-            )
+        return self._call_bytes(
+            self.functions.commitOf(task_id, round_number, to_checksum_address(trainer))
         )
 
     def committee(self, task_id: int, round_number: int) -> list[str]:
         """Return a round's committee."""
-        return list(self.chain.call(self.coordinator.functions.committee(task_id, round_number)))
+        return list(self._call_addresses(self.functions.committee(task_id, round_number)))
 
     def post_of(self, task_id: int, round_number: int, member: str) -> bytes:
         """Return the commitment ``member`` posted (zero if none)."""
-        return bytes(
-            self.chain.call(
-                self.coordinator.functions.postOf(
-                    task_id, round_number, to_checksum_address(member)
-                )
+        return self._call_bytes(
+            self.functions.postOf(task_id, round_number, to_checksum_address(member))
+        )
+
+    def result(self, task_id: int, round_number: int) -> RoundResult:
+        """Return a finalised round's on-chain result."""
+        raw = self._call(self.functions.getResult(task_id, round_number))
+        return RoundResult(
+            commitment=bytes(raw[0]),
+            aggregate_sha256=bytes(raw[1]),
+            updates_root=bytes(raw[2]),
+            total_score=int(raw[3]),
+            reward=int(raw[4]),
+            finalised_block=int(raw[5]),
+        )
+
+    def fault_of(self, task_id: int, round_number: int, member: str) -> TrainingCoordinatorFault:
+        """Return a committee member's fault in a round (``NONE``, ``DISAGREED``, ``MISSED``)."""
+        return TrainingCoordinatorFault(
+            self._call_int(
+                self.functions.faultOf(task_id, round_number, to_checksum_address(member))
             )
         )
 
-    def result(self, task_id: int, round_number: int) -> dict[str, Any]:
-        """Return a finalised round's on-chain result."""
-        raw = self.chain.call(self.coordinator.functions.getResult(task_id, round_number))
-        return {
-            "commitment": bytes(raw[0]),
-            "aggregateSha256": bytes(raw[1]),
-            "updatesRoot": bytes(raw[2]),
-            "totalScore": int(raw[3]),
-            "reward": int(raw[4]),
-            "finalisedBlock": int(raw[5]),
-        }
-
-    def fault_of(self, task_id: int, round_number: int, member: str) -> str:
-        """``none``, ``disagreed`` or ``missed``."""
-        return FAULTS[
-            int(
-                self.chain.call(
-                    self.coordinator.functions.faultOf(
-                        task_id, round_number, to_checksum_address(member)
-                    )
-                )
-            )
-        ]
-
     def claimed(self, task_id: int, round_number: int, trainer: str) -> bool:
         """Whether ``trainer`` claimed a round's reward."""
-        return bool(
-            self.chain.call(
-                self.coordinator.functions.claimed(
-                    task_id, round_number, to_checksum_address(trainer)
-                )
-            )
+        return self._call_bool(
+            self.functions.claimed(task_id, round_number, to_checksum_address(trainer))
         )
 
     def committee_request_id(self, task_id: int, round_number: int) -> bytes:
         """Return the beacon request id of a round's committee draw."""
-        return bytes(
-            self.chain.call(self.coordinator.functions.committeeRequestId(task_id, round_number))
-        )
+        return self._call_bytes(self.functions.committeeRequestId(task_id, round_number))
 
     # --- participants ------------------------------------------------------------------
 
-    def join(self, key: Secp256k1Key, task_id: int, role: str) -> None:
-        """Join as ``trainer`` or ``aggregator``."""
-        self._transact(key, self.coordinator.functions.join(task_id, ROLES.index(role)))
+    def join(self, key: Secp256k1Key, task_id: int, role: TrainingCoordinatorRole) -> None:
+        """Join a task as ``TRAINER`` or ``AGGREGATOR``."""
+        self._transact(key, self.functions.join(task_id, int(role)))
 
     def commit(
         self, key: Secp256k1Key, task_id: int, round_number: int, sha256: bytes, cid: str
@@ -378,9 +335,7 @@ class TrainingClient:
         """Commit an update; return the gas used."""
         receipt = self._transact(
             key,
-            self.coordinator.functions.commitUpdate(
-                task_id, round_number, sha256, parse_cid(cid).binary
-            ),
+            self.functions.commitUpdate(task_id, round_number, sha256, parse_cid(cid).binary),
         )
         return int(receipt["gasUsed"])
 
@@ -396,19 +351,13 @@ class TrainingClient:
         """Post the sha256 and CID of a secure-aggregation message (step 1, 2 or 3)."""
         self._transact(
             key,
-            self.coordinator.functions.postSecAgg(
-                task_id, round_number, step, sha256, parse_cid(cid).binary
-            ),
+            self.functions.postSecAgg(task_id, round_number, step, sha256, parse_cid(cid).binary),
         )
 
     def secagg_steps(self, task_id: int, round_number: int, trainer: str) -> set[int]:
         """Return the secure-aggregation steps ``trainer`` posted in a round."""
-        bits = int(
-            self.chain.call(
-                self.coordinator.functions.secAggSteps(
-                    task_id, round_number, to_checksum_address(trainer)
-                )
-            )
+        bits = self._call_int(
+            self.functions.secAggSteps(task_id, round_number, to_checksum_address(trainer))
         )
         return {step for step in (1, 2, 3) if bits >> (step - 1) & 1}
 
@@ -434,7 +383,7 @@ class TrainingClient:
             coordinator's deployment to the head when omitted.
         """
         decoder = self._secagg_decoder
-        first, last = blocks if blocks is not None else (self.start_block, None)
+        first, last = blocks if blocks is not None else (self.deploy_block, None)
         topics: list[Any] = [
             "0x" + decoder.topic.hex(),
             "0x" + task_id.to_bytes(32, "big").hex(),
@@ -445,7 +394,7 @@ class TrainingClient:
                 return {1: {}, 2: {}, 3: {}}
             topics.append(["0x" + bytes(12).hex() + t.lower()[2:] for t in sorted(trainers)])
         params: dict[str, Any] = {
-            "address": self.coordinator.address,
+            "address": self.address,
             "fromBlock": first,
             "toBlock": "latest" if last is None else last,
             "topics": topics,
@@ -456,23 +405,23 @@ class TrainingClient:
             args = decoder.decode(log)["args"]
             found[int(args["step"])][args["trainer"]] = (
                 bytes(args["messageSha256"]),
-                cid_from_binary(bytes(args["cid"])),
+                event_cid(bytes(args["cid"])),
             )
         return found
 
     def advance(self, key: Secp256k1Key, task_id: int) -> list[str]:
         """Move the task on; return the names of the events it emitted."""
-        receipt = self._transact(key, self.coordinator.functions.advance(task_id))
-        return self._event_names(receipt)
+        receipt = self._transact(key, self.functions.advance(task_id))
+        return self.event_names(receipt)
 
     def post(
         self, key: Secp256k1Key, task_id: int, round_number: int, post: AggregatePost
     ) -> list[str]:
         """Post an aggregate; return the names of the events it emitted."""
         receipt = self._transact(
-            key, self.coordinator.functions.postAggregate(task_id, round_number, post.to_tuple())
+            key, self.functions.postAggregate(task_id, round_number, post.to_tuple())
         )
-        return self._event_names(receipt)
+        return self.event_names(receipt)
 
     def claim(
         self,
@@ -485,11 +434,9 @@ class TrainingClient:
     ) -> int:
         """Claim a round's reward; return the amount paid."""
         receipt = self._transact(
-            key, self.coordinator.functions.claimReward(task_id, round_number, sha256, score, proof)
+            key, self.functions.claimReward(task_id, round_number, sha256, score, proof)
         )
-        return int(
-            receipt_events(self.coordinator.events.RewardClaimed, receipt)[0]["args"]["amount"]
-        )
+        return int(self._receipt_event("RewardClaimed", receipt)["args"]["amount"])
 
     def slash_trainer(
         self,
@@ -503,13 +450,11 @@ class TrainingClient:
         """Slash a repeatedly rejected trainer; return the amount taken."""
         receipt = self._transact(
             key,
-            self.coordinator.functions.slashTrainer(
+            self.functions.slashTrainer(
                 task_id, to_checksum_address(trainer), rounds, hashes, proofs
             ),
         )
-        return int(
-            receipt_events(self.coordinator.events.TrainerSlashed, receipt)[0]["args"]["amount"]
-        )
+        return int(self._receipt_event("TrainerSlashed", receipt)["args"]["amount"])
 
     def slash_aggregator(
         self, key: Secp256k1Key, task_id: int, round_number: int, member: str
@@ -517,24 +462,15 @@ class TrainingClient:
         """Slash a faulty committee member; return the amount taken."""
         receipt = self._transact(
             key,
-            self.coordinator.functions.slashAggregator(
-                task_id, round_number, to_checksum_address(member)
-            ),
+            self.functions.slashAggregator(task_id, round_number, to_checksum_address(member)),
         )
-        return int(
-            receipt_events(self.coordinator.events.AggregatorSlashed, receipt)[0]["args"]["amount"]
-        )
+        return int(self._receipt_event("AggregatorSlashed", receipt)["args"]["amount"])
 
     # --- events ------------------------------------------------------------------------
 
-    def events(self, name: str, task_id: int, **filters: Any) -> list[Any]:
+    def events(self, name: str, task_id: int, **filters: Any) -> list[EventData]:
         """Every ``name`` event of ``task_id`` since the coordinator was deployed."""
-        event = getattr(self.coordinator.events, name)
-        return list(
-            event().get_logs(
-                from_block=self.start_block, argument_filters={"taskId": task_id, **filters}
-            )
-        )
+        return self._logs(name, taskId=task_id, **filters)
 
     def commits(self, task_id: int, round_number: int) -> dict[str, tuple[bytes, str]]:
         """Trainer → (committed sha256, envelope CID) of a round, from the commit events."""
@@ -545,7 +481,7 @@ class TrainingClient:
                 continue
             found[args["trainer"]] = (
                 bytes(args["updateSha256"]),
-                cid_from_binary(bytes(args["cid"])),
+                event_cid(bytes(args["cid"])),
             )
         return found
 
@@ -559,17 +495,3 @@ class TrainingClient:
             args["block"] = int(log["blockNumber"])
             rounds[int(args["round"])] = args
         return rounds
-
-    def _event_names(self, receipt: Any) -> list[str]:
-        if not self._topics:
-            for item in self.coordinator.abi:
-                entry = cast(dict[str, Any], item)
-                if entry.get("type") == "event":
-                    event = getattr(self.coordinator.events, entry["name"])
-                    self._topics[event_topic(event)] = entry["name"]
-        return [
-            self._topics[bytes(log["topics"][0])]
-            for log in receipt["logs"]
-            if log["address"] == self.coordinator.address
-            and bytes(log["topics"][0]) in self._topics
-        ]

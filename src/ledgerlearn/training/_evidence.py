@@ -91,13 +91,13 @@ def training_trail(
         problems = []
         if record.get("task") != task_id or record.get("round") != number:
             problems.append("record names another task or round")
-        if root != result["updatesRoot"]:
+        if root != result.updates_root:
             problems.append("entries do not rebuild the on-chain updates root")
-        if bytes.fromhex(record["aggregate"]["sha256"]) != result["aggregateSha256"]:
+        if bytes.fromhex(record["aggregate"]["sha256"]) != result.aggregate_sha256:
             problems.append("aggregate sha256 differs from the chain")
         if (
-            record["totalScore"] != result["totalScore"]
-            or sum(e["score"] for e in entries) != result["totalScore"]
+            record["totalScore"] != result.total_score
+            or sum(e["score"] for e in entries) != result.total_score
         ):
             problems.append("total score differs from the chain")
         expected_previous = str(finals[number - 1]["recordCid"]) if number > 1 else None
@@ -121,7 +121,7 @@ def training_trail(
                 round=number,
                 record_cid=str(final["recordCid"]),
                 aggregate_sha256=record["aggregate"]["sha256"],
-                commitment=result["commitment"].hex(),
+                commitment=result.commitment.hex(),
                 included=[e["trainer"] for e in entries if e["score"] > 0],
                 rejected={e["trainer"]: e["rejected"] for e in entries if e["score"] == 0},
                 committee=client.committee(task_id, number),

@@ -36,21 +36,13 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from numpy.typing import NDArray
 
-from ledgerlearn.learning._weights import flatten, unflatten
-from ledgerlearn.learning.privacy import clip_update, secure_gaussian
-from ledgerlearn.learning.secagg import (
-    AdvertiseKeys,
-    SecAggConfig,
-    SecAggDropoutError,
-    SecAggError,
-    SecAggServer,
-    UnmaskShares,
-)
+from ledgerlearn.exceptions import SecAggDropoutError, SecAggError
+from ledgerlearn.learning.secagg import AdvertiseKeys, SecAggConfig, SecAggServer, UnmaskShares
+from ledgerlearn.learning.weights import flatten, unflatten
 from ledgerlearn.training._aggregate import (
     SCORE_SCALE,
     RoundOutcome,
     ScoredUpdate,
-    privacy_header,
     round_outcome,
 )
 from ledgerlearn.training._spec import TaskSpec
@@ -159,13 +151,7 @@ def secagg_input(
     min_clients
         The task's ``minTrainers``.
     """
-    clipped = clip_update(np.asarray(delta, dtype=np.float64), spec.update_clip)
-    dp = spec.dp
-    if dp is not None and dp.placement == "distributed":
-        clipped = clipped + secure_gaussian(
-            noise_key, clipped.size, dp.client_noise_std(min_clients)
-        )
-    return clipped
+    return spec.client_update(delta, noise_key=noise_key, min_clients=min_clients)
 
 
 # --- message encoding -----------------------------------------------------------------
@@ -488,17 +474,16 @@ def secagg_round(
     PrivacyBudgetError
         If the spec has DP and this round would exceed the task's epsilon budget.
     """
-    privacy = privacy_header(spec, round_number)
+    strategy = spec.strategy(round_number=round_number, min_clients=min_clients)
     global_vector = flatten(global_weights)
     survivors = messages.survivors
     skipped: str | None = None
     aggregate = np.zeros_like(global_vector)
-    dp = spec.dp
     try:
-        if dp is not None and len(survivors) < min_clients:
+        if len(survivors) < strategy.min_inputs:
             raise SecAggDropoutError(
-                f"{len(survivors)} survivors, fewer than the {min_clients} whose noise shares "
-                "make up the DP noise"
+                f"{len(survivors)} survivors, fewer than the {strategy.min_inputs} whose noise "
+                "shares make up the DP noise"
             )
         if read is not None:
             read()
@@ -506,10 +491,7 @@ def secagg_round(
         aggregate = (total / count).astype(np.float32)
     except SecAggError as exc:
         skipped = f"secure aggregation failed: {exc}"
-    if dp is not None:
-        privacy["survivors"] = len(survivors)
-        privacy["noiseStd"] = dp.noise_std
-        privacy["clientNoiseStd"] = dp.client_noise_std(min_clients)
+    privacy = strategy.record(len(survivors))
     secure = {
         "protocol": "secagg+ (Bonawitz et al. 2017; Bell et al. 2020)",
         "participants": len(config.participants),

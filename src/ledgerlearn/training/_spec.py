@@ -12,14 +12,18 @@ Trust assumption: none beyond the content store's hashing; a spec is data, check
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ledgerlearn.exceptions import InvalidTaskSpecError
 from ledgerlearn.learning.models import MLP, TrainConfig
-from ledgerlearn.learning.privacy import DpSettings
+from ledgerlearn.learning.privacy import DpSettings, clip_update
 from ledgerlearn.learning.secagg import SecAggSettings
-from ledgerlearn.learning.strategy import Strategy, make_strategy
+from ledgerlearn.learning.strategy import DifferentialPrivacy, Strategy, make_strategy
 
 __all__ = ["SPEC_SCHEMA", "STATELESS_RULES", "TaskSpec"]
 
@@ -196,9 +200,56 @@ class TaskSpec:
         """Return the local training settings with ``seed``."""
         return TrainConfig(**{**self.local, "seed": seed})
 
-    def strategy(self) -> Strategy:
-        """Return the aggregation strategy."""
-        return make_strategy(self.rule, self.byzantine)
+    def strategy(
+        self,
+        *,
+        round_number: int | None = None,
+        noise_key: Callable[[], bytes] | None = None,
+        min_clients: int = 1,
+    ) -> Strategy:
+        """Return the aggregation strategy, wrapped in :class:`DifferentialPrivacy` under DP.
+
+        Parameters
+        ----------
+        round_number
+            The round it aggregates; with DP its epsilon is checked against the budget.
+        noise_key
+            Keys the central DP noise (see :class:`DifferentialPrivacy`).
+        min_clients
+            The task's ``minTrainers`` (distributed DP refuses fewer inputs).
+
+        Raises
+        ------
+        PrivacyBudgetError
+            If the spec has DP and the round would exceed the task's epsilon budget.
+        """
+        strategy = make_strategy(self.rule, self.byzantine)
+        dp = self.dp
+        if dp is None:
+            return strategy
+        return DifferentialPrivacy(
+            strategy,
+            dp,
+            round_number=round_number,
+            noise_key=noise_key,
+            min_clients=min_clients,
+        )
+
+    def client_update(
+        self, delta: NDArray[np.floating], *, noise_key: bytes | None = None, min_clients: int = 1
+    ) -> NDArray[np.float64]:
+        """Return what a trainer sends of its flat update (clipped, noised under DP).
+
+        Without DP the update goes as it is, except that under secure aggregation it is
+        clipped to the task's norm bound (the field's range needs a bound).
+        """
+        dp = self.dp
+        if dp is not None:
+            return DifferentialPrivacy.client_update(
+                delta, dp, noise_key=noise_key, min_clients=min_clients
+            )
+        update = np.asarray(delta, dtype=np.float64)
+        return clip_update(update, self.max_norm) if self.secagg is not None else update
 
     def to_json(self) -> dict[str, Any]:
         """Return the stored JSON object."""

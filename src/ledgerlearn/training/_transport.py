@@ -38,10 +38,9 @@ from nacl.bindings import (
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from ledgerlearn.exceptions import TrainingError
+from ledgerlearn.exceptions import EnvelopeError
 
 __all__ = [
-    "EnvelopeError",
     "UpdateContext",
     "derive_agreement_key",
     "key_agreement_keys",
@@ -52,10 +51,6 @@ __all__ = [
 
 MAGIC = b"LLSEAL1\n"
 _X25519_MULTICODEC = b"\xec\x01"
-
-
-class EnvelopeError(TrainingError, ValueError):
-    """An encrypted update cannot be opened (not for us, tampered, or malformed)."""
 
 
 @dataclass(frozen=True, slots=True)

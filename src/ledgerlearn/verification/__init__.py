@@ -4,8 +4,17 @@ Trust assumption: see each module; an audit is only as sound as its panel's hone
 and a proof only as sound as the SRS its keys came from.
 """
 
+from ledgerlearn.verification._parameters import (
+    AuditParameters,
+    OptimisticParameters,
+    ProofOfLearningParameters,
+)
+from ledgerlearn.verification._zk_chain import (
+    deploy_verifier,
+    verifier_call,
+    verify_on_chain,
+)
 from ledgerlearn.verification.audits import (
-    AUDIT_STATUSES,
     AuditClient,
     Auditor,
     AuditOutcome,
@@ -30,7 +39,6 @@ from ledgerlearn.verification.optimistic import (
     input_commitment,
 )
 from ledgerlearn.verification.proven import (
-    CIRCUIT_FILES,
     fetch_circuit,
     input_row,
     prove_request,
@@ -39,28 +47,22 @@ from ledgerlearn.verification.proven import (
     verify_proven_answer,
 )
 from ledgerlearn.verification.zk import (
-    BN254_ORDER,
-    VERIFIER_ABI,
     Circuit,
     Proof,
-    compile_verifier,
-    deploy_verifier,
     input_hash,
     prove,
     setup_circuit,
-    verifier_call,
-    verify_on_chain,
     verify_proof,
 )
 
 __all__ = [
-    "AUDIT_STATUSES",
+    "AuditParameters",
+    "OptimisticParameters",
+    "ProofOfLearningParameters",
     "AuditClient",
     "AuditOutcome",
     "AuditView",
     "Auditor",
-    "BN254_ORDER",
-    "CIRCUIT_FILES",
     "ClaimView",
     "DisputeAgent",
     "DisputeView",
@@ -74,10 +76,8 @@ __all__ = [
     "Trace",
     "check_segment",
     "input_commitment",
-    "VERIFIER_ABI",
     "Circuit",
     "Proof",
-    "compile_verifier",
     "deploy_verifier",
     "fetch_circuit",
     "input_hash",

@@ -25,37 +25,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from eth_utils import to_checksum_address
-from web3.contract import Contract
-from web3.types import TxReceipt
 
 from ledgerlearn.exceptions import AuditError
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import AuditParameters, Chain, DeploymentManifest, receipt_events
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain, ContractClient, DeploymentManifest
+from ledgerlearn.ledger.enums import InferenceAuditsStatus
 from ledgerlearn.oracle import LoadedModel, OracleClient, compute_answer
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import ContentStore
+from ledgerlearn.verification._parameters import AuditParameters
 
 __all__ = [
-    "AUDIT_STATUSES",
     "AuditClient",
     "AuditOutcome",
     "AuditView",
     "Auditor",
 ]
-
-AUDIT_STATUSES = (
-    "none",
-    "drawing",
-    "not-sampled",
-    "auditing",
-    "confirmed",
-    "overturned",
-    "inconclusive",
-)
-"""``InferenceAudits.Status`` names, in enum order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +50,7 @@ class AuditView:
     """An audit as the contract holds it."""
 
     request_id: int
-    status: str
+    status: InferenceAuditsStatus
     auditors: int
     quorum: int
     verdicts: int
@@ -91,7 +78,7 @@ class AuditOutcome:
         Panel members that posted no verdict.
     """
 
-    status: str
+    status: InferenceAuditsStatus
     agreeing: int
     contradicting: int
     corrected: int
@@ -100,7 +87,7 @@ class AuditOutcome:
     missed: tuple[str, ...]
 
 
-class AuditClient:
+class AuditClient(ContractClient):
     """Typed access to a deployment's ``InferenceAudits``.
 
     Parameters
@@ -113,44 +100,43 @@ class AuditClient:
         An oracle client to share (its event caches); one is made if not given.
     """
 
+    contract_name = "InferenceAudits"
+
     def __init__(
         self, chain: Chain, deployment: DeploymentManifest, oracle: OracleClient | None = None
     ) -> None:
         if "InferenceAudits" not in deployment.contracts:
             raise AuditError("this deployment has no InferenceAudits; redeploy the protocol")
-        self.chain = chain
+        super().__init__(chain, deployment)
         self.oracle = oracle or OracleClient(chain, deployment)
-        self.contract: Contract = chain.contract(
-            "InferenceAudits", deployment.get_address("InferenceAudits")
-        )
-        self.start_block = deployment.contracts["InferenceAudits"].block
         self._panels: dict[int, list[str]] = {}
-
-    def _transact(self, key: Secp256k1Key, function: Any) -> TxReceipt:
-        return self.chain.sender(key).transact(function)
 
     # --- views -------------------------------------------------------------------------
 
     def parameters(self) -> AuditParameters:
         """Return the rules new audits take."""
-        raw = self.chain.call(self.contract.functions.parameters())
+        raw = self._call(self.functions.parameters())
         return AuditParameters(*(int(v) for v in raw))
 
     def audit_rate(self, model: str) -> int:
         """Return the audit rate of ``model`` in basis points."""
         model_id = ModelRegistryClient.model_id(model)
-        return int(self.chain.call(self.contract.functions.auditRate(model_id)))
+        return int(self._call(self.functions.auditRate(model_id)))
 
     def auditors(self) -> list[str]:
         """Return the registered auditors."""
-        return list(self.chain.call(self.contract.functions.auditors()))
+        return list(self._call(self.functions.auditors()))
+
+    def is_auditor(self, address: str) -> bool:
+        """Return whether ``address`` is in the auditor pool."""
+        return self._call_bool(self.functions.isAuditor(to_checksum_address(address)))
 
     def get_audit(self, request_id: int) -> AuditView:
         """Return the audit of ``request_id`` (status ``none`` if never opened)."""
-        raw = self.chain.call(self.contract.functions.getAudit(request_id))
+        raw = self._call(self.functions.getAudit(request_id))
         return AuditView(
             request_id=request_id,
-            status=AUDIT_STATUSES[int(raw[0])],
+            status=InferenceAuditsStatus(int(raw[0])),
             auditors=int(raw[1]),
             quorum=int(raw[2]),
             verdicts=int(raw[3]),
@@ -160,21 +146,19 @@ class AuditClient:
 
     def verdict_of(self, request_id: int, auditor: str) -> tuple[bool, int, bytes]:
         """Return whether ``auditor`` posted on ``request_id``, its value and output hash."""
-        posted, value, output = self.chain.call(
-            self.contract.functions.verdictOf(request_id, to_checksum_address(auditor))
+        posted, value, output = self._call(
+            self.functions.verdictOf(request_id, to_checksum_address(auditor))
         )
         return bool(posted), int(value), bytes(output)
 
     def randomness_request_id(self, request_id: int) -> bytes:
         """Return the beacon request that samples ``request_id`` and draws its panel."""
-        return bytes(self.chain.call(self.contract.functions.randomnessRequestId(request_id)))
+        return bytes(self._call(self.functions.randomnessRequestId(request_id)))
 
     def panel(self, request_id: int) -> list[str]:
         """Return the auditors drawn for ``request_id`` (empty if none were drawn)."""
         if request_id not in self._panels:
-            events = self.contract.events.AuditorsDrawn().get_logs(
-                from_block=self.start_block, argument_filters={"requestId": request_id}
-            )
+            events = self._logs("AuditorsDrawn", requestId=request_id)
             if not events:
                 return []
             self._panels[request_id] = list(events[0]["args"]["auditors"])
@@ -185,21 +169,21 @@ class AuditClient:
     def join(self, key: Secp256k1Key, *, auditor: str = "") -> None:
         """Register identity ``auditor`` (default: ``key``'s) as an auditor."""
         who = to_checksum_address(auditor or key.address)
-        self._transact(key, self.contract.functions.join(who))
+        self._transact(key, self.functions.join(who))
 
     def leave(self, key: Secp256k1Key, *, auditor: str = "") -> None:
         """Remove identity ``auditor`` (default: ``key``'s) from the auditor pool."""
         who = to_checksum_address(auditor or key.address)
-        self._transact(key, self.contract.functions.leave(who))
+        self._transact(key, self.functions.leave(who))
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def open(self, key: Secp256k1Key, request_id: int) -> str:
-        """Open ``request_id``'s audit lottery; return ``drawing`` or ``not-sampled``."""
-        receipt = self._transact(key, self.contract.functions.open(request_id))
-        if receipt_events(self.contract.events.AuditNotSampled, receipt):
-            return "not-sampled"
-        return "drawing"
+    def open(self, key: Secp256k1Key, request_id: int) -> InferenceAuditsStatus:
+        """Open ``request_id``'s audit lottery; return ``DRAWING`` or ``NOT_SAMPLED``."""
+        receipt = self._transact(key, self.functions.open(request_id))
+        if self._receipt_events("AuditNotSampled", receipt):
+            return InferenceAuditsStatus.NOT_SAMPLED
+        return InferenceAuditsStatus.DRAWING
 
     def draw(self, key: Secp256k1Key, request_id: int) -> list[str]:
         """Sample the request and draw its panel once the beacon answered.
@@ -208,8 +192,8 @@ class AuditClient:
         eligible (see :meth:`get_audit` for which).
         """
         selected = self.oracle.selected(request_id)
-        receipt = self._transact(key, self.contract.functions.draw(request_id, selected))
-        events = receipt_events(self.contract.events.AuditorsDrawn, receipt)
+        receipt = self._transact(key, self.functions.draw(request_id, selected))
+        events = self._receipt_events("AuditorsDrawn", receipt)
         if not events:
             return []
         self._panels[request_id] = list(events[0]["args"]["auditors"])
@@ -232,26 +216,25 @@ class AuditClient:
                 f"{who} is not on the panel of request {request_id} "
                 f"(drawn: {', '.join(panel) or 'nobody yet'})"
             )
-        function = self.contract.functions.submitVerdict(request_id, who, panel, value, output_hash)
+        function = self.functions.submitVerdict(request_id, who, panel, value, output_hash)
         self._transact(key, function)
 
     def finalize(self, key: Secp256k1Key, request_id: int) -> AuditOutcome:
         """Count the verdicts on ``request_id`` and settle the audit; return the outcome."""
         panel = self.panel(request_id)
         selected = self.oracle.selected(request_id)
-        receipt = self._transact(key, self.contract.functions.finalize(request_id, panel, selected))
-        (done,) = receipt_events(self.contract.events.AuditFinalized, receipt)
+        receipt = self._transact(key, self.functions.finalize(request_id, panel, selected))
+        (done,) = self._receipt_events("AuditFinalized", receipt)
         slashed = {
             str(e["args"]["signer"]): int(e["args"]["amount"])
-            for e in receipt_events(self.contract.events.SignerSlashed, receipt)
+            for e in self._receipt_events("SignerSlashed", receipt)
         }
-        paid = receipt_events(self.contract.events.RequesterCompensated, receipt)
+        paid = self._receipt_events("RequesterCompensated", receipt)
         missed = tuple(
-            str(e["args"]["auditor"])
-            for e in receipt_events(self.contract.events.AuditorMissed, receipt)
+            str(e["args"]["auditor"]) for e in self._receipt_events("AuditorMissed", receipt)
         )
         return AuditOutcome(
-            status=AUDIT_STATUSES[int(done["args"]["status"])],
+            status=InferenceAuditsStatus(int(done["args"]["status"])),
             agreeing=int(done["args"]["agreeing"]),
             contradicting=int(done["args"]["contradicting"]),
             corrected=int(done["args"]["corrected"]),

@@ -38,19 +38,17 @@ import numpy as np
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 from numpy.typing import NDArray
-from web3.contract import Contract
-from web3.types import TxReceipt
 
 from ledgerlearn.exceptions import VerificationError
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.learning.models import MLP, TrainConfig, weights_from_bytes
-from ledgerlearn.ledger import Chain, DeploymentManifest, receipt_events
+from ledgerlearn.ledger import Chain, ContractClient, DeploymentManifest
+from ledgerlearn.ledger.enums import LearningProofsStatus
 from ledgerlearn.storage import ContentStore
 from ledgerlearn.verification.optimistic import MerkleTree
 
 __all__ = [
     "LOG_KIND",
-    "PROOF_STATUSES",
     "LearningProofClient",
     "LearningVerifier",
     "ProofOfLearning",
@@ -63,7 +61,6 @@ __all__ = [
 LOG_KIND = "ledgerlearn/proof-of-learning/1"
 """The ``kind`` field of a proof-of-learning log."""
 
-PROOF_STATUSES = ("none", "drawing", "checking", "passed", "failed", "inconclusive")
 """``LearningProofs.Status`` names, in enum order."""
 
 DEFAULT_TOLERANCE = 1e-4
@@ -321,7 +318,7 @@ class ProofClaim:
     """A claim as ``LearningProofs`` holds it."""
 
     claim_id: int
-    status: str
+    status: LearningProofsStatus
     verifiers: int
     verdicts: int
     segments: int
@@ -331,7 +328,7 @@ class ProofClaim:
     log_root: bytes
 
 
-class LearningProofClient:
+class LearningProofClient(ContractClient):
     """Typed access to a deployment's ``LearningProofs``.
 
     Parameters
@@ -342,24 +339,19 @@ class LearningProofClient:
         The deployment manifest.
     """
 
+    contract_name = "LearningProofs"
+
     def __init__(self, chain: Chain, deployment: DeploymentManifest) -> None:
         if "LearningProofs" not in deployment.contracts:
             raise VerificationError("this deployment has no LearningProofs; redeploy it")
-        self.chain = chain
-        self.contract: Contract = chain.contract(
-            "LearningProofs", deployment.get_address("LearningProofs")
-        )
-        self.start_block = deployment.contracts["LearningProofs"].block
-
-    def _transact(self, key: Secp256k1Key, function: Any) -> TxReceipt:
-        return self.chain.sender(key).transact(function)
+        super().__init__(chain, deployment)
 
     def get_claim(self, claim_id: int) -> ProofClaim:
         """Return claim ``claim_id`` (status ``none`` if unknown)."""
-        raw = self.chain.call(self.contract.functions.getClaim(claim_id))
+        raw = self._call(self.functions.getClaim(claim_id))
         return ProofClaim(
             claim_id,
-            PROOF_STATUSES[int(raw[0])],
+            LearningProofsStatus(int(raw[0])),
             int(raw[1]),
             int(raw[2]),
             int(raw[3]),
@@ -371,12 +363,12 @@ class LearningProofClient:
 
     def randomness_request_id(self, claim_id: int) -> bytes:
         """Return the beacon request that samples ``claim_id``."""
-        return bytes(self.chain.call(self.contract.functions.randomnessRequestId(claim_id)))
+        return bytes(self._call(self.functions.randomnessRequestId(claim_id)))
 
     def verdict_of(self, claim_id: int, verifier: str) -> SegmentCheck | None:
         """Return the check ``verifier`` posted on ``claim_id``, or ``None``."""
-        posted, passed, segment, distance = self.chain.call(
-            self.contract.functions.verdictOf(claim_id, to_checksum_address(verifier))
+        posted, passed, segment, distance = self._call(
+            self.functions.verdictOf(claim_id, to_checksum_address(verifier))
         )
         if not posted:
             return None
@@ -384,16 +376,12 @@ class LearningProofClient:
 
     def log_cid(self, claim_id: int) -> str:
         """Return the CID of ``claim_id``'s log, from its ``WorkSubmitted`` event."""
-        (event,) = self.contract.events.WorkSubmitted().get_logs(
-            from_block=self.start_block, argument_filters={"claimId": claim_id}
-        )
+        (event,) = self._logs("WorkSubmitted", claimId=claim_id)
         return bytes(event["args"]["logCid"]).decode()
 
     def drawn(self, claim_id: int) -> tuple[list[str], list[int]]:
         """Return ``claim_id``'s panel and sampled segments (empty before the draw)."""
-        events = self.contract.events.VerifiersDrawn().get_logs(
-            from_block=self.start_block, argument_filters={"claimId": claim_id}
-        )
+        events = self._logs("VerifiersDrawn", claimId=claim_id)
         if not events:
             return [], []
         args = events[0]["args"]
@@ -410,7 +398,7 @@ class LearningProofClient:
         """Store ``log`` and commit its root with the update's hash; return the claim id."""
         cid = str(store.put(log.to_bytes()))
         who = to_checksum_address(trainer or key.address)
-        function = self.contract.functions.submit(
+        function = self.functions.submit(
             who,
             bytes.fromhex(log.update_sha256),
             log.root,
@@ -418,12 +406,12 @@ class LearningProofClient:
             cid.encode(),
         )
         receipt = self._transact(key, function)
-        (event,) = receipt_events(self.contract.events.WorkSubmitted, receipt)
+        (event,) = self._receipt_events("WorkSubmitted", receipt)
         return int(event["args"]["claimId"])
 
     def draw(self, key: Secp256k1Key, claim_id: int) -> tuple[list[str], list[int]]:
         """Sample the segments and draw the panel; return both."""
-        self._transact(key, self.contract.functions.draw(claim_id))
+        self._transact(key, self.functions.draw(claim_id))
         return self.drawn(claim_id)
 
     def submit_verdict(
@@ -432,17 +420,17 @@ class LearningProofClient:
         """Post ``verifier``'s (default ``key``'s) worst segment check on ``claim_id``."""
         who = to_checksum_address(verifier or key.address)
         panel, _ = self.drawn(claim_id)
-        function = self.contract.functions.submitVerdict(
+        function = self.functions.submitVerdict(
             claim_id, who, panel, check.passed, check.segment, check.distance_ppm
         )
         self._transact(key, function)
 
-    def finalize(self, key: Secp256k1Key, claim_id: int) -> tuple[str, int]:
+    def finalize(self, key: Secp256k1Key, claim_id: int) -> tuple[LearningProofsStatus, int]:
         """Count the checks; return the status and the stake slashed from the trainer."""
         panel, _ = self.drawn(claim_id)
-        receipt = self._transact(key, self.contract.functions.finalize(claim_id, panel))
-        (event,) = receipt_events(self.contract.events.CheckFinalized, receipt)
-        return PROOF_STATUSES[int(event["args"]["status"])], int(event["args"]["slashed"])
+        receipt = self._transact(key, self.functions.finalize(claim_id, panel))
+        (event,) = self._receipt_events("CheckFinalized", receipt)
+        return LearningProofsStatus(int(event["args"]["status"])), int(event["args"]["slashed"])
 
 
 class LearningVerifier:

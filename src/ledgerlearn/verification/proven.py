@@ -41,16 +41,16 @@ from ledgerlearn.exceptions import (
     OracleError,
     VerificationError,
 )
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger.enums import InferenceOracleStatus
 from ledgerlearn.oracle import Mode, OracleClient
-from ledgerlearn.registry import CircuitBinding, ModelRegistryClient
+from ledgerlearn.registry import CircuitBinding, ModelRegistryClient, RegistryReader
 from ledgerlearn.storage import ContentStore
+from ledgerlearn.verification._zk_chain import compile_verifier, deploy_verifier
 from ledgerlearn.verification.zk import (
     Circuit,
     Proof,
     audit_circuit,
-    compile_verifier,
-    deploy_verifier,
     input_hash,
     install_directory,
     key_commitment,
@@ -61,6 +61,7 @@ from ledgerlearn.verification.zk import (
 __all__ = [
     "CIRCUIT_FILES",
     "MANIFEST_KIND",
+    "check_unbound",
     "fetch_circuit",
     "input_row",
     "prove_request",
@@ -82,6 +83,35 @@ CIRCUIT_FILES = (
     "Verifier.sol",
 )
 """The circuit files a manifest stores by CID (everything a prover and a checker need)."""
+
+
+def check_unbound(registry: RegistryReader, name: str, version: int) -> None:
+    """Refuse a version that already has a circuit: a binding is final.
+
+    Called before a circuit is built (minutes of EZKL work) and before its verifier is
+    deployed, so that neither is spent on a version that already has its circuit. Other
+    refusals (a signer without the publisher's role, a revoked version) still come from
+    the binding transaction itself.
+
+    Parameters
+    ----------
+    registry
+        Any registry reader.
+    name, version
+        The model version.
+
+    Raises
+    ------
+    VerificationError
+        If ``name@version`` has a circuit bound, naming its verifier.
+    """
+    bound = registry.circuit_of(name, version)
+    if bound is not None:
+        raise VerificationError(
+            f"{name}@{version} already has a circuit bound (verifier {bound.verifier}, "
+            f"manifest {bound.manifest_cid}); a binding is final: publish a new version to "
+            "bind another circuit, or use `ledgerlearn zk fetch` to get this one"
+        )
 
 
 def publish_circuit(
@@ -120,6 +150,7 @@ def publish_circuit(
     if store is None:
         raise VerificationError("publishing a circuit needs a registry client with a store")
     record = registry.get_version(name, version)
+    check_unbound(registry, name, version)
     verifier = deploy_verifier(chain, circuit, key)
     runtime = bytes(chain.w3.eth.get_code(verifier))
     files = {n: str(store.put_file(circuit.path(n))) for n in CIRCUIT_FILES}
@@ -297,7 +328,7 @@ def prove_request(
     """
     who = provider or key.address
     request = oracle.get_request(request_id)
-    if request.mode is not Mode.PROVEN or request.status != "open":
+    if request.mode is not Mode.PROVEN or request.status is not InferenceOracleStatus.OPEN:
         raise OracleError(
             f"request {request_id} is a {request.mode.name.lower()} request in status "
             f"{request.status}; only open proven requests are settled by proof"
@@ -336,14 +367,14 @@ def verify_proven_answer(
         If the request is not a fulfilled proven request.
     """
     request = oracle.get_request(request_id)
-    if request.mode is not Mode.PROVEN or request.status != "fulfilled":
+    if request.mode is not Mode.PROVEN or request.status is not InferenceOracleStatus.FULFILLED:
         raise OracleError(
             f"request {request_id} is a {request.mode.name.lower()} request in status "
             f"{request.status}; only fulfilled proven requests carry a proof"
         )
     (event,) = oracle.events("ProofAccepted", requestId=request_id)
     tx = oracle.chain.w3.eth.get_transaction(event["transactionHash"])
-    _, args = oracle.oracle.decode_function_input(tx["input"])
+    _, args = oracle.contract.decode_function_input(tx["input"])
     proof = Proof(
         proof=bytes(args["proof"]),
         instances=tuple(int(v) for v in args["instances"]),

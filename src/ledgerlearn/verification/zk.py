@@ -65,18 +65,13 @@ __all__ = [
     "BN254_ORDER",
     "Circuit",
     "Proof",
-    "VERIFIER_ABI",
     "WEIGHTS",
     "audit_circuit",
-    "compile_verifier",
-    "deploy_verifier",
     "input_hash",
     "install_directory",
     "key_commitment",
     "prove",
     "setup_circuit",
-    "verifier_call",
-    "verify_on_chain",
     "verify_proof",
 ]
 
@@ -796,129 +791,3 @@ def verify_proof(circuit: Circuit, proof: Proof, x: NDArray[np.generic] | None =
         shutil.rmtree(scratch, ignore_errors=True)
     if valid is not True:
         raise InvalidProofError("the proof does not verify against this circuit's key")
-
-
-def compile_verifier(circuit: Circuit) -> Any:
-    """Compile the circuit's Solidity verifier with the pinned solc-js.
-
-    Parameters
-    ----------
-    circuit
-        The circuit.
-
-    Returns
-    -------
-    ledgerlearn.ledger.CompiledContract
-        ABI and bytecode of ``Halo2Verifier`` (``verifyProof(bytes, uint256[])``).
-    """
-    from ledgerlearn.ledger import compile_solidity
-
-    return compile_solidity(
-        circuit.path("Verifier.sol").read_text(), _VERIFIER_CONTRACT, filename="Verifier.sol"
-    )
-
-
-def deploy_verifier(chain: Any, circuit: Circuit, sender: Any) -> str:
-    """Compile and deploy the circuit's verifier; return its address.
-
-    Parameters
-    ----------
-    chain
-        A :class:`ledgerlearn.ledger.Chain`.
-    circuit
-        The circuit.
-    sender
-        The deploying key.
-
-    Returns
-    -------
-    str
-        The verifier's checksummed address.
-    """
-    address, _ = chain.deploy_code(
-        compile_verifier(circuit).bytecode, sender=sender, name=_VERIFIER_CONTRACT
-    )
-    return str(address)
-
-
-VERIFIER_ABI: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "name": "verifyProof",
-        "stateMutability": "nonpayable",
-        "inputs": [
-            {"name": "proof", "type": "bytes"},
-            {"name": "instances", "type": "uint256[]"},
-        ],
-        "outputs": [{"name": "", "type": "bool"}],
-    }
-]
-"""The entry point every EZKL Halo2 verifier has: ``verifyProof(bytes, uint256[])``."""
-
-
-def verifier_call(
-    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int | None, input_digest: int
-) -> Any:
-    """Return the bound ``verifyProof`` call for ``proof`` with the *claimed* instances.
-
-    The instances sent are the claim's, not the proof's: a proof made for other weights or
-    another input then fails inside the pairing check, on chain.
-
-    Parameters
-    ----------
-    chain
-        A :class:`ledgerlearn.ledger.Chain`.
-    verifier
-        The verifier's address.
-    proof
-        The proof (its logits are the answer being claimed).
-    weight_commitment
-        The registered weight commitment of the model version; ``None`` for a circuit whose
-        verifying key commits to the weights (the verifier is then the commitment).
-    input_digest
-        The circuit's hash of the request's input.
-
-    Returns
-    -------
-    web3.contract.contract.ContractFunction
-        For :meth:`ledgerlearn.ledger.Chain.call`, a gas estimate or a transaction.
-    """
-    contract = chain.w3.eth.contract(address=verifier, abi=VERIFIER_ABI)
-    commitments = [] if weight_commitment is None else [weight_commitment]
-    instances = [input_digest, *commitments, *proof.logit_instances]
-    return contract.functions.verifyProof(proof.proof, instances)
-
-
-def verify_on_chain(
-    chain: Any, verifier: str, proof: Proof, *, weight_commitment: int | None, input_digest: int
-) -> bool:
-    """Ask the deployed verifier whether ``proof`` holds for the claimed model and input.
-
-    Parameters
-    ----------
-    chain
-        A :class:`ledgerlearn.ledger.Chain`.
-    verifier
-        The verifier's address.
-    proof
-        The proof.
-    weight_commitment
-        The registered weight commitment (``None`` when the key commits to the weights).
-    input_digest
-        The circuit's hash of the request's input.
-
-    Returns
-    -------
-    bool
-        True only when the contract returns true; a revert (EZKL's verifier reverts on a
-        malformed or false proof) is False.
-    """
-    from ledgerlearn.exceptions import TransactionError
-
-    call = verifier_call(
-        chain, verifier, proof, weight_commitment=weight_commitment, input_digest=input_digest
-    )
-    try:
-        return bool(chain.call(call))
-    except TransactionError:
-        return False

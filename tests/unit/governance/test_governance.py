@@ -16,7 +16,11 @@ from ledgerlearn.exceptions import (
     ProposalStateError,
 )
 from ledgerlearn.governance import Governance
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.ledger.errors import (
+    GovernorOnlyExecutor,
+    GovernorUnableToCancel,
+    LedgerGovernorEvaluationReportMissing,
+)
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
 from tests.conftest import Deployment
@@ -57,7 +61,7 @@ def test_a_promotion_without_an_evaluation_report_is_refused(
     data = gov.registry.functions.moveChannel(
         keccak(text="digits"), "production", 1, b""
     )._encode_transaction_data()
-    with pytest.raises(revert_error_class("LedgerGovernorEvaluationReportMissing")):
+    with pytest.raises(LedgerGovernorEvaluationReportMissing):
         deployment.chain.sender(deployment.deployer).transact(
             gov.governor.functions.propose(
                 [gov.registry.address], [0], [bytes.fromhex(data[2:])], "no report"
@@ -74,7 +78,7 @@ def test_report_is_cited_on_chain_with_the_proposal(
     cited = gov.governor.events.EvaluationReportCited().get_logs(from_block=0)
     assert [(int(c["args"]["proposalId"]), int(c["args"]["version"])) for c in cited] == [(pid, 1)]
     status = gov.status(pid)
-    assert status.state == "pending" and status.evaluation_reports == [report]
+    assert status.state.label == "pending" and status.evaluation_reports == [report]
     assert status.actions[0]["function"] == "moveChannel"
 
 
@@ -97,7 +101,7 @@ def test_steps_out_of_order_say_what_comes_next(
         gov.execute(deployment.bob, pid)
     gov.advance_past_eta(pid)
     gov.execute(deployment.bob, pid)
-    assert gov.state(pid) == "executed"
+    assert gov.state(pid).label == "executed"
     with pytest.raises(ProposalNotFoundError):
         gov.status(12345)
 
@@ -111,7 +115,7 @@ def test_votes_against_or_without_quorum_defeat(
     gov.advance_to_voting(against)
     gov.vote(deployment.deployer, against, "against")
     gov.advance_past_deadline(against)
-    assert gov.state(against) == "defeated"
+    assert gov.state(against).label == "defeated"
     # bob holds 1 token of 1000: far below the 4 % quorum.
     gov.chain.sender(deployment.deployer).transact(
         gov.token.functions.transfer(deployment.bob.address, 10**18)
@@ -121,7 +125,7 @@ def test_votes_against_or_without_quorum_defeat(
     gov.advance_to_voting(lonely)
     gov.vote(deployment.bob, lonely, "for")
     gov.advance_past_deadline(lonely)
-    assert gov.state(lonely) == "defeated"
+    assert gov.state(lonely).label == "defeated"
 
 
 def test_late_quorum_extends_the_vote(
@@ -145,7 +149,7 @@ def test_parameter_change_goes_through_the_timelock(
     gov, _ = setup
     with pytest.raises(GovernanceError, match="unknown parameter"):
         gov.propose_parameter_change(deployment.deployer, "nonsense", 1)
-    with pytest.raises(revert_error_class("GovernorOnlyExecutor")):
+    with pytest.raises(GovernorOnlyExecutor):
         deployment.chain.sender(deployment.deployer).transact(
             gov.governor.functions.setVotingPeriod(7)
         )
@@ -165,10 +169,10 @@ def test_guardian_cancels_a_proposal(
         deployment.deployer, "digits", 1, evaluation_report=store.put(b"report")
     )
     gov.advance_to_voting(pid)
-    with pytest.raises(revert_error_class("GovernorUnableToCancel")):
+    with pytest.raises(GovernorUnableToCancel):
         gov.cancel(deployment.bob, pid)
     gov.cancel(deployment.deployer, pid)  # the deployer is the default guardian
-    assert gov.state(pid) == "canceled"
+    assert gov.state(pid).label == "canceled"
 
 
 def test_rollback_needs_an_earlier_version(

@@ -8,18 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.oracle import (
     Mode,
     SignedAnswer,
     aggregate,
     agreement,
-    answer_domain,
     decode_value,
-    encode_value,
     recover_answer_signer,
     sign_answer,
 )
+from ledgerlearn.oracle._answers import answer_domain, encode_value
 
 INT256 = st.integers(min_value=-(2**255), max_value=2**255 - 1)
 

@@ -7,14 +7,8 @@ import hashlib
 import pytest
 
 from ledgerlearn.exceptions import AuthenticationError, RateLimitError
-from ledgerlearn.identity import (
-    Ed25519Key,
-    EthrDidRegistry,
-    EthrDidResolver,
-    Secp256k1Key,
-    did_key_from_key,
-    ethr_did,
-)
+from ledgerlearn.identity import EthrDidRegistry, EthrDidResolver, did_key_from_key, ethr_did
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key
 from ledgerlearn.oracle import Quota, RateLimiter, RequestVerifier, sign_request
 from tests.conftest import Deployment
 
@@ -89,7 +83,7 @@ def test_time_window_is_enforced() -> None:
 def test_did_ethr_accepts_the_owner_and_sigauth_delegates_only(deployment: Deployment) -> None:
     chain = deployment.chain
     registry = deployment.manifest.get_address("IdentityRegistry")
-    resolver = EthrDidResolver(chain, registry)
+    resolver = EthrDidResolver.at(chain, registry)
     owner = deployment.alice
     did = ethr_did(chain.chain_id, owner.address)
     check = RequestVerifier(resolver=resolver, chain_id=chain.chain_id)
@@ -99,7 +93,7 @@ def test_did_ethr_accepts_the_owner_and_sigauth_delegates_only(deployment: Deplo
     refused = sign_request(hot, "POST", "/v1/inference", BODY, did=did)
     with pytest.raises(AuthenticationError, match="not an authentication key"):
         check.verify("POST", "/v1/inference", refused, BODY)
-    identities = EthrDidRegistry(chain, registry)
+    identities = EthrDidRegistry.at(chain, registry)
     identities.add_delegate(owner, owner.address, hot.address, delegate_type="sigAuth")
     allowed = sign_request(hot, "POST", "/v1/inference", BODY, did=did)
     assert check.verify("POST", "/v1/inference", allowed, BODY) == did
@@ -151,13 +145,13 @@ def test_did_ethr_documents_are_cached_for_cache_seconds(deployment: Deployment)
     did = ethr_did(chain.chain_id, owner.address)
     now = [NOW]
     check = RequestVerifier(
-        resolver=EthrDidResolver(chain, registry),
+        resolver=EthrDidResolver.at(chain, registry),
         chain_id=chain.chain_id,
         clock=lambda: now[0],
         cache_seconds=10,
     )
     hot = Secp256k1Key.from_secret(hashlib.sha256(b"cached hot key").digest())
-    identities = EthrDidRegistry(chain, registry)
+    identities = EthrDidRegistry.at(chain, registry)
     identities.add_delegate(owner, owner.address, hot.address, delegate_type="sigAuth")
 
     def signed() -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +25,19 @@ from ledgerlearn.oracle import (
     Provider,
     build_report,
     load_model,
-    parse_input,
     provider_app,
 )
+from ledgerlearn.oracle._provider import parse_input
 from tests.oracle_env import Env, build_oracle_env
+from tests.snapshots import reverting
 
 FEATURES, CLASSES = 4, 3
 ROW = [0.5, -1.0, 2.0, 0.25]
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Env:
+@pytest.fixture(scope="module")
+def _built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    tmp_path = tmp_path_factory.mktemp("provider")
     env = build_oracle_env(tmp_path)
     model = MLP(FEATURES, CLASSES, (8,), seed=3)
     weights = tmp_path / "mlp.safetensors"
@@ -51,7 +54,14 @@ def env(tmp_path: Path) -> Env:
     )  # version 3
     for key in env.providers:
         env.oracle.serve(key, "digits", 3)
-    return env
+    yield env
+    env.chain.close()
+
+
+@pytest.fixture
+def env(_built: Env, tmp_path: Path) -> Iterator[Env]:
+    with reverting(_built.chain):
+        yield _built.fork(tmp_path / "store")
 
 
 def ask(env: Env, payload: bytes, **changes: object) -> int:

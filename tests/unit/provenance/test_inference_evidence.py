@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,22 @@ from ledgerlearn.exit_codes import ExitCode
 from ledgerlearn.ledger import Chain, DevnetBackend
 from ledgerlearn.oracle import Mode, build_report
 from ledgerlearn.provenance import inference_evidence, verify_inference
+from tests.cli_args import argv
 from tests.oracle_env import INPUT, Env, build_oracle_env, pass_proposal
+from tests.snapshots import reverting
+
+
+@pytest.fixture(scope="module")
+def _built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    built = build_oracle_env(tmp_path_factory.mktemp("evidence"))
+    yield built
+    built.chain.close()
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Env:
-    return build_oracle_env(tmp_path)
+def env(_built: Env, tmp_path: Path) -> Iterator[Env]:
+    with reverting(_built.chain):
+        yield _built.fork(tmp_path / "store")
 
 
 def settled(env: Env, values: list[int]) -> int:
@@ -87,16 +98,16 @@ def test_evidence_commands_on_a_devnet(tmp_path: Path, capsys: pytest.CaptureFix
             *("--manifest", str(manifest), "--root", str(env.store.root), "--json"),
         ]
         capsys.readouterr()
-        assert main(["evidence", "show", str(request_id), *common]) == ExitCode.OK
+        assert main(argv(["evidence", "show", str(request_id), *common])) == ExitCode.OK
         shown = json.loads(capsys.readouterr().out)
         assert shown["fulfilment"]["result"] == 7 and shown["asked"] == "digits@production"
-        assert main(["evidence", "verify", str(request_id), *common]) == ExitCode.OK
+        assert main(argv(["evidence", "verify", str(request_id), *common])) == ExitCode.OK
         assert json.loads(capsys.readouterr().out)["ok"] is True
         cid = shown["input_cid"]
         blob = env.store.root / "blobs" / cid[-2:] / cid
         blob.chmod(0o644)
         blob.write_bytes(b"tampered")
-        assert main(["evidence", "verify", str(request_id), *common]) == ExitCode.EVIDENCE
+        assert main(argv(["evidence", "verify", str(request_id), *common])) == ExitCode.EVIDENCE
         verdict = json.loads(capsys.readouterr().out)
         assert verdict["ok"] is False
         assert [c["name"] for c in verdict["checks"] if not c["ok"]] == ["input"]

@@ -20,8 +20,16 @@ from ledgerlearn.exceptions import (
     VersionRevokedError,
 )
 from ledgerlearn.governance import Governance
-from ledgerlearn.identity import EthrDidRegistry, Secp256k1Key, sign_typed_data
-from ledgerlearn.ledger import revert_error_class
+from ledgerlearn.identity import EthrDidRegistry
+from ledgerlearn.keys import Secp256k1Key, sign_typed_data
+from ledgerlearn.ledger.errors import (
+    AccessControlUnauthorizedAccount,
+    ModelRegistryArtifactAlreadyRegistered,
+    ModelRegistryInvalidManifestSignature,
+    ModelRegistryMissingModelRole,
+    ModelRegistryModelIsPaused,
+    ModelRegistryVersionIsRevoked,
+)
 from ledgerlearn.registry import (
     MANIFEST_TYPES,
     ModelCard,
@@ -73,7 +81,7 @@ def test_publish_records_every_field_and_the_manifest_round_trips(
     record = registry.publish(
         deployment.alice, "digits", weights(tmp_path / "w.safetensors", 1), card=card, **SPEC
     )  # type: ignore[arg-type]
-    assert (record.version, record.status, record.parent_version) == (1, "registered", 0)
+    assert (record.version, record.status.label, record.parent_version) == (1, "registered", 0)
     assert record.publisher == record.signer == deployment.alice.address
     manifest = ModelManifest.from_bytes(store.get(record.metadata_cid))
     assert manifest.weights.sha256 == record.artifact_sha256
@@ -85,7 +93,7 @@ def test_publish_records_every_field_and_the_manifest_round_trips(
 def test_publishing_without_the_role_is_refused(
     deployment: Deployment, registry: ModelRegistryClient, tmp_path: Path
 ) -> None:
-    with pytest.raises(revert_error_class("ModelRegistryMissingModelRole")) as caught:
+    with pytest.raises(ModelRegistryMissingModelRole) as caught:
         publish(registry, deployment.bob, weights(tmp_path / "w.safetensors", 1))
     assert caught.value.arguments["identity"] == deployment.bob.address
     registry.set_role(deployment.alice, "digits", "publisher", deployment.bob.address)
@@ -93,12 +101,12 @@ def test_publishing_without_the_role_is_refused(
     registry.set_role(
         deployment.alice, "digits", "publisher", deployment.bob.address, granted=False
     )
-    with pytest.raises(revert_error_class("ModelRegistryMissingModelRole")):
+    with pytest.raises(ModelRegistryMissingModelRole):
         publish(registry, deployment.bob, weights(tmp_path / "w2.safetensors", 2))
 
 
 def test_only_owners_grant_roles(deployment: Deployment, registry: ModelRegistryClient) -> None:
-    with pytest.raises(revert_error_class("ModelRegistryMissingModelRole")):
+    with pytest.raises(ModelRegistryMissingModelRole):
         registry.set_role(deployment.bob, "digits", "publisher", deployment.bob.address)
 
 
@@ -107,11 +115,11 @@ def test_reregistering_an_artifact_hash_is_rejected_everywhere(
 ) -> None:
     path = weights(tmp_path / "w.safetensors", 1)
     publish(registry, deployment.alice, path)
-    with pytest.raises(revert_error_class("ModelRegistryArtifactAlreadyRegistered")) as caught:
+    with pytest.raises(ModelRegistryArtifactAlreadyRegistered) as caught:
         publish(registry, deployment.alice, path, parent_version=1)
     assert caught.value.arguments["version"] == 1
     registry.create_model(deployment.alice, "other")
-    with pytest.raises(revert_error_class("ModelRegistryArtifactAlreadyRegistered")):
+    with pytest.raises(ModelRegistryArtifactAlreadyRegistered):
         registry.publish(deployment.alice, "other", path, **SPEC)  # type: ignore[arg-type]
 
 
@@ -119,19 +127,19 @@ def test_delegate_keys_sign_and_rotated_or_revoked_keys_cannot(
     deployment: Deployment, registry: ModelRegistryClient, tmp_path: Path
 ) -> None:
     alice, bob, carol = deployment.alice, deployment.bob, deployment.chain.accounts[3]
-    ids = EthrDidRegistry(deployment.chain, deployment.manifest.get_address("IdentityRegistry"))
+    ids = EthrDidRegistry(deployment.chain, deployment.manifest)
     ids.add_delegate(alice, alice.address, bob.address)
     v1 = registry.publish(
         bob, "digits", weights(tmp_path / "a.safetensors", 1), publisher=alice.address, **SPEC
     )  # type: ignore[arg-type]
     assert (v1.publisher, v1.signer) == (alice.address, bob.address)
     ids.revoke_delegate(alice, alice.address, bob.address)
-    with pytest.raises(revert_error_class("ModelRegistryInvalidManifestSignature")):
+    with pytest.raises(ModelRegistryInvalidManifestSignature):
         registry.publish(
             bob, "digits", weights(tmp_path / "b.safetensors", 2), publisher=alice.address, **SPEC
         )  # type: ignore[arg-type]
     ids.change_owner(alice, alice.address, carol.address)  # rotate alice's identity to carol
-    with pytest.raises(revert_error_class("ModelRegistryInvalidManifestSignature")):
+    with pytest.raises(ModelRegistryInvalidManifestSignature):
         publish(registry, alice, weights(tmp_path / "c.safetensors", 3))
     v2 = registry.publish(
         carol, "digits", weights(tmp_path / "c.safetensors", 3), publisher=alice.address, **SPEC
@@ -147,7 +155,7 @@ def test_promoting_needs_governance_and_the_guardian_cannot(
     publish(registry, deployment.alice, weights(tmp_path / "w.safetensors", 1))
     move = registry.contract.functions.moveChannel(keccak(text="digits"), "production", 1, b"r")
     for who in (deployment.alice, deployment.deployer):  # owner; guardian (the deployer)
-        with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+        with pytest.raises(AccessControlUnauthorizedAccount):
             deployment.chain.sender(who).transact(move)
 
 
@@ -156,13 +164,13 @@ def test_guardian_pauses_and_revokes_but_only_it(
 ) -> None:
     guardian = deployment.deployer
     publish(registry, deployment.alice, weights(tmp_path / "w.safetensors", 1))
-    with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+    with pytest.raises(AccessControlUnauthorizedAccount):
         registry.pause(deployment.alice, "digits")
     registry.revoke(guardian, "digits", 1, "leaks training data")
-    assert registry.get_version("digits", 1).status == "revoked"
+    assert registry.get_version("digits", 1).status.label == "revoked"
     with pytest.raises(VersionRevokedError):
         registry.verify("digits@1")
-    with pytest.raises(revert_error_class("ModelRegistryVersionIsRevoked")):
+    with pytest.raises(ModelRegistryVersionIsRevoked):
         publish(
             registry, deployment.alice, weights(tmp_path / "x.safetensors", 2), parent_version=1
         )
@@ -170,9 +178,9 @@ def test_guardian_pauses_and_revokes_but_only_it(
     registry.pause(guardian, "digits")
     with pytest.raises(ModelPausedError):
         registry.verify("digits@2")
-    with pytest.raises(revert_error_class("ModelRegistryModelIsPaused")):
+    with pytest.raises(ModelRegistryModelIsPaused):
         publish(registry, deployment.alice, weights(tmp_path / "y.safetensors", 3))
-    with pytest.raises(revert_error_class("AccessControlUnauthorizedAccount")):
+    with pytest.raises(AccessControlUnauthorizedAccount):
         deployment.chain.sender(guardian).transact(
             registry.contract.functions.unpauseModel(keccak(text="digits"))
         )

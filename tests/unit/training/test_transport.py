@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ledgerlearn.exceptions import EnvelopeError
 from ledgerlearn.identity._didkey import _multibase
 from ledgerlearn.training import (
-    EnvelopeError,
     UpdateContext,
     derive_agreement_key,
     key_agreement_keys,
