@@ -1,31 +1,33 @@
 """A deployed InferenceOracle with a registered model, six staked providers and a VRF key.
 
-Shared by the oracle contract tests and the evidence-trail tests (embedded EVM).
+Shared by the oracle contract tests and the evidence-trail tests (on anvil, see tests.chains).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
 
 from ledgerlearn.governance import Governance
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import (
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain
+from ledgerlearn.oracle import OracleClient, RequestSpec, SignedAnswer, sign_answer
+from ledgerlearn.protocol import (
     BeaconParameters,
-    Chain,
     OracleParameters,
     TokenParameters,
     deploy_protocol,
 )
-from ledgerlearn.oracle import OracleClient, RequestSpec, SignedAnswer, sign_answer
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import TrainingClient
+from tests.chains import fresh_chain
 
 TOKEN = 10**18
 INPUT = b'{"x": [[0.0, 1.0, 2.0, 3.0]]}'
@@ -68,6 +70,26 @@ class Env:
         chosen = {a.lower() for a in self.oracle.select(self.client, request_id)}
         return request_id, [k for k in self.providers if k.address.lower() in chosen]
 
+    def fork(self, root: Path) -> Env:
+        """Return this environment with fresh clients and a copy of its store at ``root``.
+
+        Tests share one built environment and revert the chain after each test
+        (:func:`tests.snapshots.reverting`); clients keep caches keyed by request ids,
+        which restart after a revert, and some tests corrupt stored content, so each test
+        gets new clients over its own copy of the store.
+        """
+        shutil.copytree(self.store.root, root)
+        store = LocalContentStore(root)
+        manifest = self.oracle.deployment
+        return replace(
+            self,
+            oracle=OracleClient(self.chain, manifest),
+            registry=ModelRegistryClient(self.chain, manifest, store),
+            beacon=BeaconClient(self.chain, manifest),
+            store=store,
+            governance=Governance(self.chain, manifest, store),
+        )
+
     def answer(self, key: Secp256k1Key, request_id: int, value: int) -> SignedAnswer:
         request = self.oracle.get_request(request_id)
         output = hashlib.sha256(str(value).encode()).digest()
@@ -83,8 +105,8 @@ class Env:
 
 
 def build_oracle_env(tmp_path: Path, chain: Chain | None = None) -> Env:
-    """Deploy and populate the oracle on ``chain`` (a fresh embedded chain by default)."""
-    chain = chain or Chain()
+    """Deploy and populate the oracle on ``chain`` (a fresh anvil by default)."""
+    chain = chain or fresh_chain()
     accounts = chain.accounts
     deployer, owner, client, vrf_holder, outsider = accounts[:5]
     extra = Secp256k1Key.from_secret(hashlib.sha256(b"sixth provider").digest())
@@ -121,9 +143,9 @@ def build_oracle_env(tmp_path: Path, chain: Chain | None = None) -> Env:
         send(token.transfer(key.address, 1_000 * TOKEN))
     oracle = OracleClient(chain, manifest)
     for i, key in enumerate(providers):
-        training.stake(key, (100 + 10 * i) * TOKEN)
+        training.staking.stake(key, (100 + 10 * i) * TOKEN)
         oracle.serve(key, "digits", 1)
-    beacon = BeaconClient.from_manifest(chain, manifest)
+    beacon = BeaconClient(chain, manifest)
     vrf = VrfKey.from_secret(hashlib.sha256(b"oracle test vrf").digest())
     chain.sender(vrf_holder).transact(token.approve(beacon.contract.address, 10 * TOKEN))
     beacon.register_key(vrf_holder, vrf, 10 * TOKEN)

@@ -18,9 +18,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from ledgerlearn._http import HttpServer
+from ledgerlearn.devnet import LocalProviders
 from ledgerlearn.gateway import Gateway, GatewayPolicy
 from ledgerlearn.learning.models import MLP
-from ledgerlearn.oracle import LocalProviders, ProviderNode, load_network
+from ledgerlearn.node import ProviderNode
+from ledgerlearn.oracle import load_network
 from ledgerlearn.verification import FixedPointNetwork, OptimisticClient
 from tests.oracle_env import TOKEN, Env
 

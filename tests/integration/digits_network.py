@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerlearn.training._network import NetworkConfig
+from ledgerlearn.devnet import NetworkConfig
 
 DIGITS = NetworkConfig(
     model="digits-mlp",

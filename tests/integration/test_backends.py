@@ -25,18 +25,16 @@ from ledgerlearn.exceptions import (
     TransactionTimeoutError,
 )
 from ledgerlearn.ledger import (
-    BeaconParameters,
     Chain,
     ChainBackend,
     DevnetBackend,
     EmbeddedBackend,
     EventCursor,
     RpcBackend,
-    TokenParameters,
-    deploy_protocol,
     open_chain,
-    revert_error_class,
 )
+from ledgerlearn.ledger.errors import ERC20InsufficientBalance
+from ledgerlearn.protocol import BeaconParameters, TokenParameters, deploy_protocol
 from ledgerlearn.randomness import BeaconClient, VrfKey, purpose_id
 
 slow = pytest.mark.slow
@@ -66,7 +64,7 @@ def test_same_flow_on_every_backend(kind: str, devnet: Chain) -> None:
         token = chain.contract("LedgerToken", manifest.get_address("LedgerToken"))
         chain.sender(deployer).transact(token.functions.transfer(alice.address, 4))
         assert token.functions.balanceOf(alice.address).call() == 4
-        with pytest.raises(revert_error_class("ERC20InsufficientBalance")):
+        with pytest.raises(ERC20InsufficientBalance):
             chain.sender(alice).transact(token.functions.transfer(deployer.address, 5))
         events: list[str] = []
         EventCursor(
@@ -78,7 +76,7 @@ def test_same_flow_on_every_backend(kind: str, devnet: Chain) -> None:
         ).poll(lambda e: events.append(e["event"]))
         assert events == ["RoleGranted", "Transfer", "Transfer"]
 
-        beacon = BeaconClient.from_manifest(chain, manifest)
+        beacon = BeaconClient(chain, manifest)
         holder = chain.accounts[2]
         vrf = VrfKey.derive(holder.unsafe_secret())
         chain.sender(deployer).transact(token.functions.transfer(holder.address, 2))
@@ -248,6 +246,50 @@ def test_receipt_timeout_when_nothing_is_mined() -> None:
             chain.sender(chain.accounts[0]).send({"to": alice.address, "value": 1})
         chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         assert chain.w3.eth.get_balance(alice.address) == 10_000 * 10**18 + 1
+
+
+@slow
+def test_after_a_receipt_timeout_the_next_transaction_reuses_a_lost_nonce() -> None:
+    with Chain(DevnetBackend(), tx_timeout=0.5) as chain:
+        rpc = chain.w3.provider.make_request
+        rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+        sender, to = chain.sender(chain.accounts[0]), chain.accounts[4].address
+        with pytest.raises(TransactionTimeoutError):
+            sender.send({"to": to, "value": 1})
+        (by_nonce,) = rpc("txpool_content", [])["result"]["pending"].values()  # type: ignore[arg-type]
+        (lost,) = by_nonce.values()
+        rpc("anvil_dropTransaction", [lost["hash"]])  # type: ignore[arg-type]
+        rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+        sender.timeout = 30
+        receipt = sender.send({"to": to, "value": 2})  # nonce of the lost one, not after it
+        assert receipt["status"] == 1
+        assert chain.w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == int(
+            lost["nonce"], 16
+        )
+
+
+@slow
+def test_a_transaction_sent_while_the_node_restarts_is_broadcast_again(tmp_path: Path) -> None:
+    backend = DevnetBackend(state_path=tmp_path / "state.json")
+    with Chain(backend, tx_timeout=90) as chain:
+        rpc = chain.w3.provider.make_request
+        rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+        sender, to = chain.sender(chain.accounts[0]), chain.accounts[5].address
+        before = chain.w3.eth.get_balance(to)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(sender.send, {"to": to, "value": 9})
+            deadline = time.monotonic() + 10
+            while not rpc("txpool_content", [])["result"]["pending"]:  # type: ignore[arg-type]
+                assert time.monotonic() < deadline, "the transaction never reached the pool"
+                time.sleep(0.05)
+            backend.stop()  # the pool is lost with the process
+            # down for longer than the transport's retries: the receipt polls give up and
+            # the sender must keep waiting rather than fail
+            time.sleep(4.0)
+            backend.start()  # automining again
+            receipt = pending.result(90)
+        assert receipt["status"] == 1
+        assert chain.w3.eth.get_balance(to) - before == 9
 
 
 @slow

@@ -14,6 +14,7 @@ import pytest
 
 from ledgerlearn.cli._app import main
 from ledgerlearn.exit_codes import ExitCode
+from tests.cli_args import argv
 
 
 def _free_port() -> int:
@@ -31,17 +32,8 @@ def test_chain_up_serves_other_processes(
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERLEARN_")}
     node = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "ledgerlearn.cli",
-            "chain",
-            "up",
-            "--port",
-            str(port),
-            "--deploy",
-            "--manifest",
-            str(manifest),
-            "--json",
+            *(sys.executable, "-m", "ledgerlearn.cli", "--manifest", str(manifest)),
+            *("chain", "up", "--port", str(port), "--deploy", "--json"),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -61,17 +53,19 @@ def test_chain_up_serves_other_processes(
 
         assert (
             main(
-                [
-                    "manifest",
-                    "verify",
-                    "--backend",
-                    "rpc",
-                    "--rpc-url",
-                    url,
-                    "--manifest",
-                    str(manifest),
-                    "--json",
-                ]
+                argv(
+                    [
+                        "manifest",
+                        "verify",
+                        "--backend",
+                        "rpc",
+                        "--rpc-url",
+                        url,
+                        "--manifest",
+                        str(manifest),
+                        "--json",
+                    ]
+                )
             )
             == 0
         )
@@ -79,14 +73,17 @@ def test_chain_up_serves_other_processes(
 
         second = tmp_path / "second.json"
         args = ["deploy", "--backend", "rpc", "--rpc-url", url, "--manifest", str(second), "--json"]
-        assert main(args) == ExitCode.KEYSTORE  # no account without --dev-accounts or --keystore
+        assert (
+            main(argv(args)) == ExitCode.KEYSTORE
+        )  # no account without --dev-accounts or --keystore
         capsys.readouterr()
-        assert main([*args, "--dev-accounts"]) == 0
+        assert main(argv([*args, "--dev-accounts"])) == 0
         deployed = json.loads(capsys.readouterr().out)
         assert deployed["chainId"] == 31337 and second.is_file()
     finally:
         node.send_signal(signal.SIGTERM)
         assert node.wait(20) == 0
     assert (
-        main(["chain", "info", "--backend", "rpc", "--rpc-url", url]) == ExitCode.CHAIN_UNAVAILABLE
+        main(argv(["chain", "info", "--backend", "rpc", "--rpc-url", url]))
+        == ExitCode.CHAIN_UNAVAILABLE
     )

@@ -15,6 +15,7 @@ from safetensors.numpy import save_file
 
 from ledgerlearn.cli._app import main
 from ledgerlearn.exit_codes import ExitCode
+from tests.cli_args import argv
 from tests.integration.test_cli_devnet import _free_port
 
 
@@ -26,8 +27,8 @@ def devnet_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERLEARN_")}
     node = subprocess.Popen(
         [
-            *(sys.executable, "-m", "ledgerlearn.cli", "chain", "up", "--port", str(port)),
-            *("--deploy", "--manifest", str(manifest), "--json"),
+            *(sys.executable, "-m", "ledgerlearn.cli", "--manifest", str(manifest)),
+            *("chain", "up", "--port", str(port), "--deploy", "--json"),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -48,7 +49,7 @@ def devnet_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object]:
     capsys.readouterr()
-    code = main([*args, "--json"])
+    code = main(argv([*args, "--json"]))
     out = capsys.readouterr().out
     return code, json.loads(out) if out.strip() else None
 

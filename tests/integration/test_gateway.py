@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from ledgerlearn._http import HttpServer
 from ledgerlearn.gateway import Gateway, gateway_app
-from ledgerlearn.identity import Ed25519Key
+from ledgerlearn.keys import Ed25519Key
 from ledgerlearn.oracle import Quota, RateLimiter, RequestVerifier, load_model, sign_request
 from ledgerlearn.provenance import verify_inference
 from tests.oracle_env import build_oracle_env
@@ -146,12 +146,12 @@ def test_rate_limits_and_quotas_answer_429_with_retry_after(gateway: Gateway) ->
 def test_bad_requests_get_a_problem_naming_what_is_wrong(
     net: Net, client: Client, changes: dict[str, Any], status: int, detail: str
 ) -> None:
-    before = net.env.oracle.chain.call(net.env.oracle.oracle.functions.requestCount())
+    before = net.env.oracle.chain.call(net.env.oracle.contract.functions.requestCount())
     response = client.post("/v1/inference", ask(net, **changes))
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     assert detail in response.json()["detail"]
-    after = net.env.oracle.chain.call(net.env.oracle.oracle.functions.requestCount())
+    after = net.env.oracle.chain.call(net.env.oracle.contract.functions.requestCount())
     assert after == before  # nothing was asked of the oracle, no fee spent
 
 
@@ -220,7 +220,7 @@ def test_a_provider_reports_when_the_gateway_dies_after_gathering(net: Net) -> N
         time.sleep(0.2)
     dying.close()
     oracle = net.env.oracle
-    while oracle.get_request(outcome.request_id).status != "fulfilled":
+    while oracle.get_request(outcome.request_id).status.label != "fulfilled":
         assert time.monotonic() < deadline, "no provider reported"
         time.sleep(0.3)
     (event,) = oracle.events("InferenceFulfilled", requestId=outcome.request_id)

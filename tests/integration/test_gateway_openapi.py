@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
-from ledgerlearn.identity import Ed25519Key
+from ledgerlearn.keys import Ed25519Key
 from ledgerlearn.oracle import Quota, RateLimiter, RequestVerifier, sign_request
 from tests.oracle_env import build_oracle_env
 from tests.oracle_net import publish_mlp

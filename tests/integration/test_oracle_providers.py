@@ -60,7 +60,7 @@ def test_answers_are_gathered_from_did_endpoints_and_any_provider_can_report(
             }
             for key in drawn:
                 publish_endpoint(env.oracle, key, urls[key.address])
-            resolver = EthrDidResolver(chain, env.oracle.deployment.get_address("IdentityRegistry"))
+            resolver = EthrDidResolver(chain, env.oracle.deployment)
             assert provider_endpoint(resolver, chain.chain_id, drawn[2].address) == url2
             gathered = gather_answers(env.oracle, resolver, request_id, timeout=3)
         assert sorted(gathered.answers) == sorted(k.address for k in (drawn[0], *drawn[2:4]))
@@ -69,7 +69,7 @@ def test_answers_are_gathered_from_did_endpoints_and_any_provider_can_report(
         # The gateway never reports: one of the drawn providers does.
         report = submit_report(env.oracle, drawn[2], gathered, request_id)
         settled = env.oracle.get_request(request_id)
-        assert settled.status == "fulfilled" and settled.result == report.result
+        assert settled.status.label == "fulfilled" and settled.result == report.result
         (event,) = env.oracle.events("InferenceFulfilled", requestId=request_id)
         assert event["args"]["reporter"] == drawn[2].address
         assert int(event["args"]["agreeing"]) == 3

@@ -1,4 +1,4 @@
-"""A training network on the embedded chain: every node in-process, real contracts and crypto.
+"""A training network on anvil: every node in-process, real contracts and crypto.
 
 Covers the issue's faults: a trainer that attacks (rejected with reasons, loses rewards, is
 slashed), a committee member that posts a wrong aggregate (finalisation by the honest
@@ -17,35 +17,51 @@ from typing import Any
 
 import pytest
 
-from ledgerlearn.ledger import (
-    Chain,
-    DeploymentManifest,
-    deploy_protocol,
-    dev_keys,
-    revert_error_class,
-)
-from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import (
-    AggregatePost,
-    TaskConfig,
-    TrainingClient,
-    TrainingNode,
-    training_trail,
-)
-from ledgerlearn.training._network import (
+from ledgerlearn.devnet import (
     fund,
     make_nodes,
     run_in_process,
     setup_network,
 )
+from ledgerlearn.ledger import Chain, DeploymentManifest, dev_keys
+from ledgerlearn.ledger.enums import (
+    ModelRegistryVersionStatus,
+    TrainingCoordinatorFault,
+    TrainingCoordinatorPhase,
+    TrainingCoordinatorRole,
+)
+from ledgerlearn.ledger.errors import (
+    CoordinatorAlreadyClaimed,
+    CoordinatorAlreadyCommitted,
+    CoordinatorAlreadySlashed,
+    CoordinatorDeadlinePassed,
+    CoordinatorInsufficientStake,
+    CoordinatorInvalidConfig,
+    CoordinatorInvalidProof,
+    CoordinatorNotCommitteeMember,
+    CoordinatorNothingToAdvance,
+    CoordinatorNotModelOwner,
+    CoordinatorWrongPhase,
+)
+from ledgerlearn.node import AggregatorNode, TrainerNode
+from ledgerlearn.protocol import deploy_protocol
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import (
+    AggregatePost,
+    TaskConfig,
+    TaskView,
+    TrainingClient,
+    training_trail,
+)
+from tests.chains import fresh_chain
 from tests.integration.digits_network import DIGITS
 
 TOKEN = 10**18
 CONFIG = replace(DIGITS, attacks=("sign_flip:4",), byzantine=1)
 
 
-class LyingAggregator(TrainingNode):
+class LyingAggregator(AggregatorNode):
     """Posts an aggregate whose hash is not what the rule computes."""
 
     def compute_round(self, round_number: int) -> Any:
@@ -55,7 +71,7 @@ class LyingAggregator(TrainingNode):
 
 
 def _network(tmp_path: Path) -> tuple[Chain, DeploymentManifest, LocalContentStore, Any]:
-    chain = Chain()
+    chain = fresh_chain()
     manifest = deploy_protocol(chain, chain.accounts[0])
     store = LocalContentStore(tmp_path / "store")
     setup = setup_network(chain, manifest, store, chain.accounts[0], CONFIG)
@@ -68,7 +84,6 @@ def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_pat
         nodes = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
         liar_key = setup.aggregator_keys[0]
         nodes[CONFIG.trainers] = LyingAggregator(
-            "aggregator",
             chain,
             manifest,
             store,
@@ -83,11 +98,13 @@ def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_pat
 
         client = TrainingClient(chain, manifest)
         task = client.task(setup.task_id)
-        assert task.phase == "completed" and task.registered_version == setup.base_version + 1
+        assert task.phase is TrainingCoordinatorPhase.COMPLETED
+        assert task.registered_version == setup.base_version + 1
         registry = ModelRegistryClient(chain, manifest, store)
         report = registry.verify(f"{CONFIG.model}@{task.registered_version}")
         assert report.record.parent_version == setup.base_version
-        assert report.record.status == "staged"  # awaiting governance; no channel moved
+        # awaiting governance; no channel moved
+        assert report.record.status is ModelRegistryVersionStatus.STAGED
         trail = training_trail(client, store, setup.task_id)
         assert [row.round for row in trail] == [1, 2]
         assert report.manifest.card.training["trainingRecord"] == trail[-1].record_cid
@@ -97,7 +114,8 @@ def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_pat
             assert "cosine" in row.rejected[attacker]
             assert len(row.included) == CONFIG.trainers - 1
             assert liar_key.address in row.committee
-            assert client.fault_of(setup.task_id, row.round, liar_key.address) == "disagreed"
+            fault = client.fault_of(setup.task_id, row.round, liar_key.address)
+            assert fault is TrainingCoordinatorFault.DISAGREED
         slashed = {log["args"]["trainer"] for log in client.events("TrainerSlashed", setup.task_id)}
         assert slashed == {attacker}
         punished = Counter(
@@ -115,16 +133,16 @@ def test_network_trains_rejects_slashes_and_registers_a_verified_version(tmp_pat
             int(log["args"]["amount"]) for log in client.events("RewardClaimed", setup.task_id)
         )
         assert TaskConfig(CONFIG.model, 1, setup.spec_cid).reward_pool - len(honest) * 2 <= paid
-        totals = client.vault_totals()
-        assert totals["totalDeposited"] == sum(
-            v for k, v in totals.items() if k != "totalDeposited"
+        totals = client.staking.totals()
+        assert totals.deposited == (
+            totals.active + totals.unbonding + totals.withdrawn + totals.slashed
         )
-        with pytest.raises(revert_error_class("CoordinatorAlreadySlashed")):
+        with pytest.raises(CoordinatorAlreadySlashed):
             client.slash_aggregator(chain.accounts[0], setup.task_id, 1, liar_key.address)
         attacker_key = next(k for k in setup.trainer_keys if k.address == attacker)
-        with pytest.raises(revert_error_class("CoordinatorInvalidProof")):
+        with pytest.raises(CoordinatorInvalidProof):
             client.claim(attacker_key, setup.task_id, 1, b"\x00" * 32, 10**6, [])
-        with pytest.raises(revert_error_class("CoordinatorAlreadyClaimed")):
+        with pytest.raises(CoordinatorAlreadyClaimed):
             client.claim(setup.trainer_keys[0], setup.task_id, 1, b"\x00" * 32, 10**6, [])
 
 
@@ -137,7 +155,7 @@ def test_nodes_rebuilt_from_their_state_mid_round_finish_the_task_once(tmp_path:
         def mid_round() -> bool:
             task = client.task(setup.task_id)
             return (
-                task.phase == "aggregating"
+                task.phase is TrainingCoordinatorPhase.AGGREGATING
                 and task.round == 1
                 and any(
                     any(client.post_of(setup.task_id, 1, k.address)) for k in setup.aggregator_keys
@@ -151,7 +169,7 @@ def test_nodes_rebuilt_from_their_state_mid_round_finish_the_task_once(tmp_path:
         reborn = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
         run_in_process(chain, reborn)
         task = client.task(setup.task_id)
-        assert task.phase == "completed"
+        assert task.phase is TrainingCoordinatorPhase.COMPLETED
         commits = Counter(
             (log["args"]["trainer"], log["args"]["round"])
             for log in client.events("UpdateCommitted", setup.task_id)
@@ -172,43 +190,99 @@ def test_contract_refuses_bad_participants_and_never_hangs(tmp_path: Path) -> No
         owner = chain.accounts[0]
         broke = dev_keys(40)[39]
         fund(chain, manifest, owner, [broke], eth=10 * TOKEN, tokens=10 * TOKEN)
-        with pytest.raises(revert_error_class("CoordinatorInsufficientStake")) as caught:
-            client.join(broke, setup.task_id, "trainer")
+        with pytest.raises(CoordinatorInsufficientStake) as caught:
+            client.join(broke, setup.task_id, TrainingCoordinatorRole.TRAINER)
         assert caught.value.arguments["minimum"] == 100 * TOKEN
 
         base = TaskConfig(CONFIG.model, setup.base_version, setup.spec_cid)
-        with pytest.raises(revert_error_class("CoordinatorInvalidConfig")):
+        with pytest.raises(CoordinatorInvalidConfig):
             client.create_task(owner, replace(base, committee_size=4, quorum=2))
-        with pytest.raises(revert_error_class("CoordinatorNotModelOwner")):
+        with pytest.raises(CoordinatorNotModelOwner):
             client.create_task(broke, replace(base, reward_pool=0))
 
         # A task nobody commits to: extended once, then aborted with the pool refunded.
         trainer = setup.trainer_keys[0]
-        client.stake(trainer, 100 * TOKEN)
+        client.staking.stake(trainer, 100 * TOKEN)
         lonely = client.create_task(
             owner, replace(base, join_blocks=2, commit_blocks=3, min_trainers=2)
         )
-        client.join(trainer, lonely, "trainer")
+        client.join(trainer, lonely, TrainingCoordinatorRole.TRAINER)
         chain.mine(8)
-        with pytest.raises(revert_error_class("CoordinatorDeadlinePassed")):
+        with pytest.raises(CoordinatorDeadlinePassed):
             client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
         assert client.advance(owner, lonely) == ["RoundExtended"]
         client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
-        with pytest.raises(revert_error_class("CoordinatorAlreadyCommitted")):
+        with pytest.raises(CoordinatorAlreadyCommitted):
             client.commit(trainer, lonely, 1, b"\x01" * 32, setup.spec_cid)
-        with pytest.raises(revert_error_class("CoordinatorNothingToAdvance")):
+        with pytest.raises(CoordinatorNothingToAdvance):
             client.advance(owner, lonely)
         chain.mine(4)
         before = client.token.functions.balanceOf(owner.address).call()
         assert client.advance(owner, lonely) == ["TaskAborted"]
         assert client.token.functions.balanceOf(owner.address).call() == before + base.reward_pool
-        assert client.task(lonely).phase == "aborted"
-        with pytest.raises(revert_error_class("CoordinatorWrongPhase")):
+        assert client.task(lonely).phase.label == "aborted"
+        with pytest.raises(CoordinatorWrongPhase):
             client.advance(owner, lonely)
-        with pytest.raises(revert_error_class("CoordinatorNotCommitteeMember")):
+        with pytest.raises(CoordinatorNotCommitteeMember):
             client.post(
                 trainer,
                 lonely,
                 1,
                 AggregatePost(b"\x01" * 32, setup.spec_cid, b"\x02" * 32, 1, setup.spec_cid),
             )
+
+
+def test_a_node_started_after_the_join_window_finishes_without_staking(tmp_path: Path) -> None:
+    chain, manifest, store, setup = _network(tmp_path)
+    with chain:
+        client = TrainingClient(chain, manifest)
+        chain.mine(client.task(setup.task_id).join_deadline - chain.block_number)
+        late = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")[0]
+        staked = client.staking.stake_of(late.address)
+        late.step()
+        assert late.finished
+        assert [entry["event"] for entry in late.state.log] == ["join-closed"]
+        assert client.staking.stake_of(late.address) == staked
+        assert client.role_of(setup.task_id, late.address) is TrainingCoordinatorRole.NONE
+
+
+class NonCidTrainer(TrainerNode):
+    """Commits bytes that are no CID: the contract only checks that they are not empty."""
+
+    def _commit(self, task: TaskView) -> bool:
+        action = f"commit:{task.round}"
+        if action in self.state.done:
+            return False
+        function = self.client.functions.commitUpdate(self.task_id, task.round, b"\1" * 32, b"\1")
+        self.send_once("commit", action, lambda: self.client._transact(self.key, function))
+        return True
+
+
+def test_a_commit_that_is_no_cid_is_rejected_and_stalls_nobody(tmp_path: Path) -> None:
+    chain, manifest, store, setup = _network(tmp_path)
+    with chain:
+        nodes = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
+        index = next(
+            i for i, key in enumerate(setup.trainer_keys) if key.address not in setup.attackers
+        )
+        key = setup.trainer_keys[index]
+        honest = nodes[index]
+        assert isinstance(honest, TrainerNode)
+        nodes[index] = NonCidTrainer(
+            chain,
+            manifest,
+            store,
+            key,
+            setup.task_id,
+            tmp_path / "garbage",
+            data=honest.data,
+            stake=200 * TOKEN,
+        )
+        run_in_process(chain, nodes)
+        client = TrainingClient(chain, manifest)
+        assert client.task(setup.task_id).phase is TrainingCoordinatorPhase.COMPLETED
+        trail = training_trail(client, store, setup.task_id)
+        assert [row.round for row in trail] == [1, 2]
+        for row in trail:
+            assert "unavailable" in row.rejected[key.address]
+            assert key.address not in row.included

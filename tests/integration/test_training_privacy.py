@@ -8,17 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ledgerlearn.learning._weights import flatten
-from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
-from ledgerlearn.learning.privacy import PrivacyBudgetError, clip_update, epsilon_for
-from ledgerlearn.ledger import Chain, deploy_protocol
-from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import CommittedUpdate, TaskSpec, TrainingClient, aggregate_round
-from ledgerlearn.training._network import (
+from ledgerlearn.devnet import (
     make_nodes,
     run_in_process,
     setup_network,
 )
+from ledgerlearn.exceptions import PrivacyBudgetError
+from ledgerlearn.learning.models import weights_from_bytes, weights_to_bytes
+from ledgerlearn.learning.privacy import clip_update, epsilon_for
+from ledgerlearn.learning.weights import flatten
+from ledgerlearn.protocol import deploy_protocol
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import CommittedUpdate, TaskSpec, TrainingClient, aggregate_round
+from tests.chains import fresh_chain
 from tests.integration.digits_network import DIGITS
 
 DP = {"clip": 1.0, "noiseMultiplier": 1.0, "epsilon": 8.0, "delta": 1e-5}
@@ -37,7 +39,7 @@ def _spec(**dp: float) -> TaskSpec:
 def _commits(spec: TaskSpec, n: int, scale: float) -> tuple[dict, list[CommittedUpdate]]:
     import hashlib
 
-    from ledgerlearn.learning._weights import unflatten
+    from ledgerlearn.learning.weights import unflatten
 
     model = spec.build_model()
     weights = model.get_weights()
@@ -101,7 +103,7 @@ def test_spec_refuses_dp_with_a_robust_rule_and_rounds_over_budget() -> None:
 def test_dp_task_records_epsilon_per_round_and_stops_at_the_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chain = Chain()
+    chain = fresh_chain()
     manifest = deploy_protocol(chain, chain.accounts[0])
     store = LocalContentStore(tmp_path / "store")
     # Budget for one round only: setup refuses a 2-round task ...
@@ -118,7 +120,7 @@ def test_dp_task_records_epsilon_per_round_and_stops_at_the_budget(
         run_in_process(chain, nodes)
         client = TrainingClient(chain, manifest)
         task = client.task(setup.task_id)
-        assert task.phase == "aborted"
+        assert task.phase.label == "aborted"
         assert [e["args"]["reason"] for e in client.events("TaskAborted", setup.task_id)] == [
             "too few commits"
         ]
@@ -135,14 +137,14 @@ def test_dp_task_records_epsilon_per_round_and_stops_at_the_budget(
 def test_dp_task_completes_with_epsilon_in_each_round_record(tmp_path: Path) -> None:
     from ledgerlearn.training import training_trail
 
-    chain = Chain()
+    chain = fresh_chain()
     manifest = deploy_protocol(chain, chain.accounts[0])
     store = LocalContentStore(tmp_path / "store")
     setup = setup_network(chain, manifest, store, chain.accounts[0], CONFIG)
     with chain:
         run_in_process(chain, make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "n"))
         client = TrainingClient(chain, manifest)
-        assert client.task(setup.task_id).phase == "completed"
+        assert client.task(setup.task_id).phase.label == "completed"
         trail = training_trail(client, store, setup.task_id)  # re-derives each epsilon
         spent = [row.privacy["epsilon"] for row in trail if row.privacy]
         assert spent == [epsilon_for(1.0, r, 1e-5) for r in (1, 2)]

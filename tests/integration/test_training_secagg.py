@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,20 +11,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ledgerlearn.exceptions import ContractRevertError, InvalidTaskSpecError
-from ledgerlearn.learning._weights import flatten, unflatten
-from ledgerlearn.learning.models import weights_from_bytes
-from ledgerlearn.learning.privacy import epsilon_for
-from ledgerlearn.ledger import Chain, deploy_protocol
-from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import TaskSpec, TrainingClient, TrainingNode, training_trail
-from ledgerlearn.training._network import (
+from ledgerlearn.devnet import (
     NetworkConfig,
     make_nodes,
     run_in_process,
     setup_network,
 )
+from ledgerlearn.exceptions import ContractRevertError, InvalidTaskSpecError
+from ledgerlearn.learning.models import weights_from_bytes
+from ledgerlearn.learning.privacy import epsilon_for
+from ledgerlearn.learning.weights import flatten, unflatten
+from ledgerlearn.ledger import Chain
+from ledgerlearn.node import TaskNode, TrainerNode
+from ledgerlearn.protocol import deploy_protocol
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import TaskSpec, TrainingClient, training_trail
 from ledgerlearn.training._secagg import MASKED_MAGIC, round_config, round_context
+from tests.chains import fresh_chain
 from tests.integration.digits_network import DIGITS
 
 DP = {"clip": 1.0, "noiseMultiplier": 1.0, "epsilon": 8.0, "placement": "distributed"}
@@ -38,36 +42,48 @@ CONFIG = replace(
 )
 
 
-def _drop_at_step(node: TrainingNode, step: int) -> None:
+def _drop_at_step(node: TaskNode, step: int) -> None:
     """Make ``node`` go silent from secure-aggregation ``step`` on (a dropout)."""
+    assert isinstance(node, TrainerNode)
     original = node._secagg_post
 
     def post(task: Any, round_number: int, at: int, action: str) -> bool:
         if at >= step:
-            node._mark(action)
+            node.mark(action)
             return True
         return original(task, round_number, at, action)
 
     node._secagg_post = post  # type: ignore[method-assign]
 
 
+_OPENED: list[Chain] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_chains() -> Iterator[None]:
+    """Stop the anvil each test's network ran on, after the test has read it."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def _run(tmp_path: Path, config: NetworkConfig, drop: dict[int, int]) -> tuple[Any, ...]:
-    chain = Chain()
+    chain = fresh_chain()
+    _OPENED.append(chain)
     manifest = deploy_protocol(chain, chain.accounts[0])
     store = LocalContentStore(tmp_path / "store")
     setup = setup_network(chain, manifest, store, chain.accounts[0], config)
     nodes = make_nodes(chain, manifest, store, setup, config, tmp_path / "nodes")
     for index, step in drop.items():
         _drop_at_step(nodes[index], step)
-    with chain:
-        run_in_process(chain, nodes)
+    run_in_process(chain, nodes)
     return chain, manifest, store, setup, nodes
 
 
 def test_secagg_round_posts_the_exact_unmasked_mean_with_a_dropout(tmp_path: Path) -> None:
     chain, manifest, store, setup, nodes = _run(tmp_path, CONFIG, {4: 2})
     client = TrainingClient(chain, manifest)
-    assert client.task(setup.task_id).phase == "completed"
+    assert client.task(setup.task_id).phase.label == "completed"
     trail = training_trail(client, store, setup.task_id)  # re-derives each epsilon
     assert [row.privacy["epsilon"] for row in trail if row.privacy] == [
         epsilon_for(1.0, r, 1e-5) for r in (1, 2)
@@ -89,9 +105,7 @@ def test_secagg_round_posts_the_exact_unmasked_mean_with_a_dropout(tmp_path: Pat
         start = dict(weights_from_bytes(store.get(record["global"]["cid"])))
         config = round_config(
             setup.spec,
-            round_id=round_context(
-                chain.chain_id, client.coordinator.address, setup.task_id, round_number
-            ),
+            round_id=round_context(chain.chain_id, client.address, setup.task_id, round_number),
             participants=[k.address for k in setup.trainer_keys],
             seed=nodes[0].beacon.output_of(
                 client.committee_request_id(setup.task_id, round_number)
@@ -148,7 +162,7 @@ def test_too_many_dropouts_skip_the_round_explicitly(tmp_path: Path) -> None:
     # 4 committers: complete graph, threshold 2; three go silent after sharing keys.
     chain, manifest, store, setup, _ = _run(tmp_path, config, {1: 2, 2: 2, 3: 2})
     client = TrainingClient(chain, manifest)
-    assert client.task(setup.task_id).phase == "completed"
+    assert client.task(setup.task_id).phase.label == "completed"
     final = client.finalised(setup.task_id)[1]
     record = json.loads(store.get(final["recordCid"]))
     assert record["skipped"].startswith("secure aggregation failed: cannot unmask")
@@ -167,7 +181,7 @@ def test_trainers_refuse_to_unmask_when_too_few_survive_for_the_dp_noise(tmp_pat
     client = TrainingClient(chain, manifest)
     assert client.round(setup.task_id, 1).masked_inputs == 2
     for node in nodes[:2]:
-        refusals = [e for e in node._state.log if e["event"] == "secagg-refused"]
+        refusals = [e for e in node.state.log if e["event"] == "secagg-refused"]
         assert [e["step"] for e in refusals] == [3]
         assert "only 2 survivors" in refusals[0]["reason"]
     assert client.secagg_posts(setup.task_id, 1)[3] == {}  # nobody helped unmask

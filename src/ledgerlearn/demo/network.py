@@ -21,15 +21,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ledgerlearn.governance import Governance
-from ledgerlearn.ledger import Chain, DeploymentManifest
-from ledgerlearn.registry import ModelRegistryClient
-from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import TrainingClient, training_trail
-from ledgerlearn.training._network import (
+from ledgerlearn.demo._context import DemoContext
+from ledgerlearn.devnet import (
     NetworkConfig,
     drive_clock,
     evaluate_weights,
@@ -38,11 +33,12 @@ from ledgerlearn.training._network import (
     setup_network,
     spawn_nodes,
 )
+from ledgerlearn.governance import Governance
+from ledgerlearn.registry import ModelRegistryClient
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import TrainingClient, training_trail
 
-if TYPE_CHECKING:
-    from ledgerlearn.demo import DemoReport
-
-__all__ = ["network_section"]
+__all__ = ["section"]
 
 
 PRIVATE_EPSILON = 8.0
@@ -79,12 +75,8 @@ def private_config(rounds: int) -> NetworkConfig:
     )
 
 
-def network_section(
-    chain: Chain,
-    manifest: DeploymentManifest,
-    workdir: Path,
-    say: Callable[[str], None],
-    report: DemoReport,
+def section(
+    ctx: DemoContext,
     config: NetworkConfig | None = None,
     *,
     processes: bool = False,
@@ -93,22 +85,15 @@ def network_section(
 
     Parameters
     ----------
-    chain
-        The embedded chain, protocol deployed.
-    manifest
-        Its deployment manifest.
-    workdir
-        Where node state and the content store go.
-    say
-        Progress printer.
-    report
-        Collects each step's evidence.
+    ctx
+        The demo's chain, deployment, directory, printer and report.
     config
         The network's shape (the issue's demo by default).
     processes
         Run every node as its own ``ledgerlearn node run`` process (needs an RPC chain, e.g.
         the devnet) while this process keeps the block clock; otherwise step them in-process.
     """
+    chain, manifest, workdir, say, report = ctx.parts()
     config = config or NetworkConfig()
     # A fresh chain each run: node state from an earlier run would describe another chain.
     shutil.rmtree(workdir / "nodes", ignore_errors=True)

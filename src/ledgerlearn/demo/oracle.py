@@ -20,30 +20,23 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import numpy as np
 from web3.types import Wei
 
 from ledgerlearn._http import HttpServer
+from ledgerlearn.demo._context import DemoContext
+from ledgerlearn.devnet import LocalProviders
 from ledgerlearn.exceptions import OracleError
 from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
 from ledgerlearn.governance import Governance
-from ledgerlearn.identity import (
-    Ed25519Key,
-    EthrDidResolver,
-    Secp256k1Key,
-    did_key_from_key,
-    ethr_did,
-)
+from ledgerlearn.identity import EthrDidResolver, did_key_from_key, ethr_did
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key
 from ledgerlearn.learning.datasets import load_dataset
-from ledgerlearn.ledger import Chain, DeploymentManifest
 from ledgerlearn.oracle import (
     VALUE_SCALE,
-    LocalProviders,
     OracleClient,
     RequestVerifier,
     sign_request,
@@ -51,10 +44,7 @@ from ledgerlearn.oracle import (
 from ledgerlearn.provenance import verify_inference
 from ledgerlearn.storage import LocalContentStore
 
-if TYPE_CHECKING:
-    from ledgerlearn.demo import DemoReport
-
-__all__ = ["oracle_section", "provider_keys"]
+__all__ = ["section", "provider_keys"]
 
 TOKEN = 10**18
 REVIEW_AT = 0.5
@@ -69,12 +59,8 @@ def provider_keys() -> list[Secp256k1Key]:
     ]
 
 
-def oracle_section(
-    chain: Chain,
-    manifest: DeploymentManifest,
-    workdir: Path,
-    say: Callable[[str], None],
-    report: DemoReport,
+def section(
+    ctx: DemoContext,
     *,
     model: str = "mnist-mlp",
     dataset: str = "mnist",
@@ -83,19 +69,12 @@ def oracle_section(
 
     Parameters
     ----------
-    chain
-        The embedded chain, protocol deployed, ``model`` promoted to production.
-    manifest
-        Its deployment manifest.
-    workdir
-        Where provider state and the content store go.
-    say
-        Progress printer.
-    report
-        Collects each step's evidence.
+    ctx
+        The demo's chain, deployment, directory, printer and report.
     model, dataset
         The promoted model and the dataset whose test images are asked about.
     """
+    chain, manifest, workdir, say, report = ctx.parts()
     started = time.perf_counter()
     shutil.rmtree(workdir / "providers", ignore_errors=True)  # a fresh chain each run
     store = LocalContentStore(workdir / "store")
@@ -151,7 +130,7 @@ def oracle_section(
             gateway_account,
             GatewayPolicy(deadline_blocks=2_000, fee=TOKEN, wait_seconds=120.0),
         )
-        resolver = EthrDidResolver(chain, manifest.get_address("IdentityRegistry"))
+        resolver = EthrDidResolver(chain, manifest)
         verifier = RequestVerifier(resolver=resolver, chain_id=chain.chain_id, cache_seconds=10)
         front = HttpServer(gateway_app(gateway, verifier)).start()
         running.callback(front.stop)

@@ -16,20 +16,17 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from safetensors.numpy import save_file
 
+from ledgerlearn.demo._context import DemoContext
 from ledgerlearn.governance import Governance
 from ledgerlearn.identity import EthrDidRegistry, EthrDidResolver, ethr_did
-from ledgerlearn.ledger import Chain, DeploymentManifest
 from ledgerlearn.registry import ModelCard, ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
 
-if TYPE_CHECKING:
-    from ledgerlearn.demo import DemoReport
-
-__all__ = ["registry_section"]
+__all__ = ["section"]
 
 MODEL = "digits-mlp"
 
@@ -53,32 +50,21 @@ def _view_line(view: dict[str, Any]) -> str:
     return f"registry: {channels}; {versions}"
 
 
-def registry_section(
-    chain: Chain,
-    manifest: DeploymentManifest,
-    workdir: Path,
-    say: Callable[[str], None],
-    report: DemoReport,
+def section(
+    ctx: DemoContext,
 ) -> None:
     """Run the identity, registry and governance part of the demo.
 
     Parameters
     ----------
-    chain
-        The embedded chain, protocol deployed.
-    manifest
-        Its deployment manifest.
-    workdir
-        Where training runs, pulled files and the content store go.
-    say
-        Progress printer.
-    report
-        Collects each step's evidence.
+    ctx
+        The demo's chain, deployment, directory, printer and report.
     """
+    chain, manifest, workdir, say, report = ctx.parts()
     deployer, org, signer = chain.accounts[0], chain.accounts[4], chain.accounts[5]
     store = LocalContentStore(workdir / "store")
-    ids = EthrDidRegistry(chain, manifest.get_address("IdentityRegistry"))
-    resolver = EthrDidResolver(chain, manifest.get_address("IdentityRegistry"))
+    ids = EthrDidRegistry(chain, manifest)
+    resolver = EthrDidResolver(chain, manifest)
     registry = ModelRegistryClient(chain, manifest, store)
     gov = Governance(chain, manifest, store)
 

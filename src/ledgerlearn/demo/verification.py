@@ -19,19 +19,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from web3.types import Wei
 
+from ledgerlearn.demo._context import DemoContext
+from ledgerlearn.devnet import LyingProvider
 from ledgerlearn.governance import Governance
-from ledgerlearn.identity import Secp256k1Key
+from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.learning.datasets import load_digits
 from ledgerlearn.learning.models import MLP, TrainConfig
 from ledgerlearn.ledger import Chain, DeploymentManifest
+from ledgerlearn.ledger.enums import OptimisticInferencePhase
 from ledgerlearn.oracle import (
     LoadedModel,
     Mode,
@@ -57,10 +57,7 @@ from ledgerlearn.verification import (
     zk,
 )
 
-if TYPE_CHECKING:
-    from ledgerlearn.demo import DemoReport
-
-__all__ = ["verification_section"]
+__all__ = ["section"]
 
 TOKEN = 10**18
 MODEL = "verified-digits"
@@ -70,7 +67,7 @@ class _Beacon:
     """Fulfils beacon requests with whichever registered VRF key the beacon assigns."""
 
     def __init__(self, chain: Chain, manifest: DeploymentManifest, holders: list[Secp256k1Key]):
-        self.beacon = BeaconClient.from_manifest(chain, manifest)
+        self.beacon = BeaconClient(chain, manifest)
         self.keys: dict[int, tuple[Secp256k1Key, VrfKey]] = {}
         for holder in holders:
             index = self.beacon.key_index_of(holder.address)
@@ -90,12 +87,8 @@ class _Beacon:
         self.beacon.fulfil(holder, vrf_key, request_id)
 
 
-def verification_section(
-    chain: Chain,
-    manifest: DeploymentManifest,
-    workdir: Path,
-    say: Callable[[str], None],
-    report: DemoReport,
+def section(
+    ctx: DemoContext,
     *,
     vrf_holders: list[Secp256k1Key],
 ) -> None:
@@ -103,19 +96,12 @@ def verification_section(
 
     Parameters
     ----------
-    chain
-        The embedded chain with the protocol deployed.
-    manifest
-        Its deployment manifest.
-    workdir
-        Where the content store and the circuit go.
-    say
-        Progress printer.
-    report
-        Collects each step's evidence.
+    ctx
+        The demo's chain, deployment, directory, printer and report.
     vrf_holders
         Accounts holding VRF keys registered with the beacon (derived from their secrets).
     """
+    chain, manifest, workdir, say, report = ctx.parts()
     started = time.perf_counter()
     store = LocalContentStore(workdir / "store")
     deployer, owner, client = chain.accounts[0], chain.accounts[6], chain.accounts[7]
@@ -155,7 +141,7 @@ def verification_section(
     for key in [*providers, *auditors]:
         send.send({"to": key.address, "value": Wei(10 * 10**18)})
         send.transact(token.transfer(key.address, 500 * TOKEN))
-        training.stake(key, 200 * TOKEN)
+        training.staking.stake(key, 200 * TOKEN)
     for key in providers:
         oracle.serve(key, MODEL, version)
     for key in auditors:
@@ -191,13 +177,13 @@ def verification_section(
     loaded: LoadedModel = load_model(registry, MODEL, version)
     request_id, chosen = drawn(base)
     answers = [
-        Provider(k, oracle, store, [loaded], dishonest=i < 3).answer(request_id).answer
+        (LyingProvider if i < 3 else Provider)(k, oracle, store, [loaded]).answer(request_id).answer
         for i, k in enumerate(chosen)
     ]
     request = oracle.get_request(request_id)
     oracle.fulfil(client, build_report(request, oracle.selected(request_id), answers))
     lie = oracle.get_request(request_id).result
-    stakes = {k.address: training.stake_of(k.address) for k in chosen}
+    stakes = {k.address: training.staking.stake_of(k.address) for k in chosen}
     audits.open(client, request_id)
     beacon.fulfil(audits.randomness_request_id(request_id))
     panel = audits.draw(client, request_id)
@@ -205,7 +191,7 @@ def verification_section(
         if key.address in panel:
             Auditor(key, audits, store, [loaded]).audit(request_id)
     outcome = audits.finalize(client, request_id)
-    lost = {a: stakes[a] - training.stake_of(a) for a in stakes}
+    lost = {a: stakes[a] - training.staking.stake_of(a) for a in stakes}
     say(
         f"audit: request {request_id} fulfilled by a lying quorum with label {lie}; 3 auditors "
         f"(none of its providers) re-ran the artifact → {outcome.status}, corrected label "
@@ -225,16 +211,21 @@ def verification_section(
     # --- 2. a zk-proven answer ---------------------------------------------------------
     network, _ = load_network(registry, MODEL, version)
     built_at = time.perf_counter()
+    # The weights are constants of the circuit, committed by its verifying key: 2^15 rows
+    # instead of the 2^17 a public Poseidon commitment needs (`zk setup --weights hashed`).
     built = zk.setup_circuit(
-        network, np.asarray(data.x_test[:20], dtype=np.float32), workdir / "circuit"
+        network,
+        np.asarray(data.x_test[:20], dtype=np.float32),
+        workdir / "circuit",
+        weights="fixed",
     )
     binding = proven.publish_circuit(chain, registry, owner, MODEL, version, built)
     circuit = proven.fetch_circuit(chain, registry, MODEL, version, workdir / "circuit-fetched")
     say(
-        f"zk: EZKL circuit (2^{circuit.logrows} rows, local SRS: development only) built in "
-        f"{time.perf_counter() - built_at:.0f} s; verifier {binding.verifier[:10]}… compiled "
-        f"with solc-js, deployed and bound to {MODEL}@{version} with weight commitment "
-        f"{hex(binding.weight_commitment)[:14]}…"
+        f"zk: EZKL circuit (2^{circuit.logrows} rows, weights fixed in the verifying key, "
+        f"local SRS: development only) built in {time.perf_counter() - built_at:.0f} s; "
+        f"verifier {binding.verifier[:10]}… compiled with solc-js, deployed and bound to "
+        f"{MODEL}@{version} with the key's commitment {hex(binding.weight_commitment)[:14]}…"
     )
     spec = replace(
         base,
@@ -275,11 +266,14 @@ def verification_section(
         DisputeAgent(watcher, optimistic, fixed, honest),
     ]
     agents[1].watch(request_id)
-    while optimistic.get_claim(request_id).phase in ("bisecting", "stepping"):
+    while optimistic.get_claim(request_id).phase in (
+        OptimisticInferencePhase.BISECTING,
+        OptimisticInferencePhase.STEPPING,
+    ):
         for agent in agents:
             agent.act(request_id)
     (resolved,) = optimistic.contract.events.DisputeResolved().get_logs(
-        from_block=optimistic.start_block, argument_filters={"requestId": request_id}
+        from_block=optimistic.deploy_block, argument_filters={"requestId": request_id}
     )
     chain.mine(optimistic.parameters().challenge_blocks + 1)
     optimistic.finalize(client, request_id)
