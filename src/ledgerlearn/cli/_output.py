@@ -59,7 +59,9 @@ class Output:
             stdout.print_json(json.dumps(data, default=str))
 
 
-def print_error(message: str, code: ExitCode, as_json: bool) -> None:
+def print_error(
+    message: str, code: ExitCode, as_json: bool, *, config: str = "ledgerlearn.toml"
+) -> None:
     """Report a failure with its exit code and remedy.
 
     Parameters
@@ -70,10 +72,13 @@ def print_error(message: str, code: ExitCode, as_json: bool) -> None:
         The exit code the process ends with.
     as_json
         Emit a JSON error document on stdout instead of prose on stderr.
+    config
+        The settings file the command read (remedies that name a setting point there).
     """
+    advice = remedy(code, config)
     if as_json:
-        document = {"error": message, "exitCode": int(code), "remedy": remedy(code)}
+        document = {"error": message, "exitCode": int(code), "remedy": advice}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         stderr.print(f"[bold red]error[/]: {escape(message)}", markup=True)
-        stderr.print(f"[yellow]remedy[/]: {remedy(code)}  (exit code {int(code)})", markup=True)
+        stderr.print(f"[yellow]remedy[/]: {escape(advice)}  (exit code {int(code)})", markup=True)

@@ -6,18 +6,15 @@ from typing import Annotated
 
 import typer
 
-from ledgerlearn.cli._options import JsonOption
+from ledgerlearn.cli._common import JsonOption, group
 from ledgerlearn.cli._output import Output
 
-__all__ = ["privacy_app"]
+__all__ = ["app"]
 
-privacy_app = typer.Typer(
-    help="Differential privacy: noise planning and epsilon accounting (dp-accounting).",
-    no_args_is_help=True,
-)
+app = group("Differential privacy: noise planning and epsilon accounting (dp-accounting).")
 
 Delta = Annotated[float, typer.Option(help="Target delta (about 1 / number of clients or less).")]
-Rounds = Annotated[int, typer.Option(min=1, help="Rounds the task runs.")]
+Rounds = Annotated[int, typer.Option(min=1, metavar="<int>", help="Rounds the task runs.")]
 SampleRate = Annotated[
     float, typer.Option(help="Probability a client takes part in a round (1 = all, every round).")
 ]
@@ -48,7 +45,7 @@ def _check_accountant(accountant: str) -> None:
         raise typer.BadParameter(f"--accountant must be {' or '.join(ACCOUNTANTS)}")
 
 
-@privacy_app.command("plan")
+@app.command("plan")
 def plan(
     epsilon: Annotated[float, typer.Option(help="Target epsilon for the whole task.")],
     rounds: Rounds = 20,
@@ -61,7 +58,8 @@ def plan(
     json_output: JsonOption = False,
 ) -> None:
     """Say how much noise (multiplier z) a target epsilon needs for a schedule of rounds."""
-    from ledgerlearn.learning.privacy import PrivacyBudgetError, plan_noise
+    from ledgerlearn.exceptions import PrivacyBudgetError
+    from ledgerlearn.learning.privacy import plan_noise
 
     _check_accountant(accountant)
     try:
@@ -92,7 +90,7 @@ def plan(
     Output(json_output).result(data, "\n".join(lines))
 
 
-@privacy_app.command("spend")
+@app.command("spend")
 def spend(
     noise_multiplier: Annotated[float, typer.Option(help="Noise std over the clipping norm.")],
     rounds: Rounds = 20,

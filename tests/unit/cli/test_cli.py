@@ -12,10 +12,11 @@ import pytest
 from ledgerlearn.cli._app import main
 from ledgerlearn.exit_codes import REMEDIES, ExitCode
 from ledgerlearn.storage import compute_cid
+from tests.cli_args import argv
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = main(list(args))
+    code = main(argv(args))
     out = capsys.readouterr()
     try:
         data = json.loads(out.out) if "--json" in args else out.out
@@ -121,7 +122,7 @@ def test_invalid_config_exits_with_config_error(
 def test_wrong_keystore_password_exits_with_its_code(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledgerlearn.identity import Secp256k1Key, save_keystore
+    from ledgerlearn.keys import Secp256k1Key, save_keystore
 
     save_keystore(Secp256k1Key.generate(), tmp_path / "k.json", "right", scrypt_n=2**10)
     (tmp_path / "pw").write_text("wrong\n")
@@ -153,42 +154,6 @@ def test_manifest_verify_refuses_another_chain(capsys: pytest.CaptureFixture[str
     assert code == ExitCode.CHAIN_MISMATCH and "chain 1" in out["error"]
 
 
-@pytest.mark.timeout(900)  # the verification section builds an EZKL circuit (~2 min)
-def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    quick = ["--network-rounds", "1"]
-    code, data, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
-    assert code == 0
-    steps = {step["step"]: step for step in data["steps"]}
-    network = steps["training network"]
-    assert network["production"] == network["version"] and len(network["trail"]) == 1
-    assert len(network["slashed"]) == 0 and len(network["rejected"]) == 2  # 1 round < 2 rejections
-    assert steps["read events"]["events"] == ["RoleGranted", "Transfer", "Approval", "Transfer"]
-    assert steps["store artifact"]["cid"].startswith("bafybei")
-    assert len(steps["randomness"]["committee"]) == 3 and steps["randomness"]["fulfilGas"] < 200_000
-    assert (tmp_path / "demo" / "deployment.json").is_file()
-    oracle = steps["inference oracle"]
-    assert all(check["ok"] for check in oracle["checks"]) and len(oracle["checks"]) >= 10
-    assert all(answer["status"] == "fulfilled" for answer in oracle["requests"])
-    assert oracle["liarStats"]["deviated"] >= 3  # every majority answer of the liar
-    assert oracle["liarStats"]["fees"] == 0
-    above = [
-        answer["requestId"]
-        for answer in oracle["requests"]
-        if answer["mode"] == "median" and answer["result"] >= 0.5
-    ]
-    assert [request for request, why in oracle["reviews"] if why == "threshold"] == above
-    audit = steps["audit"]
-    assert audit["status"] == "overturned" and audit["corrected"] != audit["lie"]
-    assert len(audit["slashed"]) == 3
-    assert steps["zk proof"]["bytes"] > 0
-    dispute = steps["optimistic dispute"]
-    assert dispute["result"] != dispute["lie"] and dispute["rounds"] >= 1
-    quick.append("--no-verification")  # the rerun checks a fresh start; skip the EZKL setup
-    code, again, _ = run(capsys, "demo", "--workdir", str(tmp_path / "demo"), *quick, "--json")
-    steps = {step["step"]: step for step in again["steps"]}
-    assert code == 0 and steps["read events"]["events"][0] == "RoleGranted"  # a rerun starts afresh
-
-
 def test_human_output_prints_dids_verbatim(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "did", "new")
     assert code == 0 and out.startswith("did:key:z6Mk")
@@ -205,7 +170,7 @@ def test_missing_anvil_exits_12_naming_make_setup(
 def test_vrf_key_prove_verify(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledgerlearn.identity import Secp256k1Key, save_keystore
+    from ledgerlearn.keys import Secp256k1Key, save_keystore
 
     monkeypatch.setenv("LEDGERLEARN_KEYSTORE_PASSWORD", "pw")
     save_keystore(Secp256k1Key.generate(), tmp_path / "k.json", "pw", scrypt_n=2**10)

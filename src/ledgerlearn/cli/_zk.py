@@ -16,26 +16,19 @@ from typing import Annotated, Any
 
 import typer
 
-from ledgerlearn.cli._options import (
-    AccountOption,
-    BackendOption,
-    DevAccountsOption,
-    JsonOption,
-    KeystoreOption,
-    ManifestOption,
-    PasswordFileOption,
-    RpcOption,
-    StoreRootOption,
-)
+from ledgerlearn.cli._common import JsonOption, Session, group, reading, session
 from ledgerlearn.cli._output import Output
-from ledgerlearn.cli._registry import Session, _client, _options, _reading, _session
 
-__all__ = ["zk_app"]
+__all__ = ["app"]
 
-zk_app = typer.Typer(
-    help="zk proofs of inference (EZKL): circuits bound to model versions, proven answers.",
-    no_args_is_help=True,
-)
+app = group("zk proofs of inference (EZKL): circuits bound to model versions, proven answers.")
+
+
+def _client(session: Session) -> Any:
+    from ledgerlearn.registry import ModelRegistryClient
+
+    return ModelRegistryClient(session.chain, session.deployment, session.store)
+
 
 CircuitDirOption = Annotated[
     Path, typer.Option("--dir", help="The circuit directory (written by setup and fetch).")
@@ -66,7 +59,7 @@ def _calibration(path: Path | None, features: int) -> Any:
     return rows
 
 
-@zk_app.command("setup")
+@app.command("setup")
 def zk_setup(
     model: Annotated[str, typer.Argument(help="NAME@VERSION (or NAME@CHANNEL).")],
     directory: CircuitDirOption = Path("circuit"),
@@ -86,34 +79,25 @@ def zk_setup(
             "models whose hashed circuit is too large, e.g. a 784-input MLP)."
         ),
     ] = "hashed",
-    backend: BackendOption = None,
-    rpc_url: RpcOption = None,
-    manifest: ManifestOption = None,
-    keystore: KeystoreOption = None,
-    password_file: PasswordFileOption = None,
-    dev_accounts: DevAccountsOption = False,
-    account: AccountOption = 0,
-    root: StoreRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Build a version's circuit, deploy its verifier and bind both to it in the registry."""
     from ledgerlearn.oracle import load_network
     from ledgerlearn.verification import publish_circuit, setup_circuit
+    from ledgerlearn.verification.proven import check_unbound
     from ledgerlearn.verification.zk import WEIGHTS
 
     if weights not in WEIGHTS:
         raise typer.BadParameter(f"--weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     out = Output(json_output)
-    opts = _options(
-        backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
-    )
-    with _session(opts) as s:
+    with session() as s:
         name, version = _version(s, model)
         registry = _client(s)
+        check_unbound(registry, name, version)
         network, _ = load_network(registry, name, version)
         rows = _calibration(calibration, network.sizes[0])
         circuit = setup_circuit(network, rows, directory, srs=srs, log=out.info, weights=weights)
-        binding = publish_circuit(s.chain, registry, s.key, name, version, circuit)
+        binding = publish_circuit(s.chain, registry, s.signer, name, version, circuit)
     data = {
         "model": name,
         "version": version,
@@ -137,7 +121,7 @@ def zk_setup(
     )
 
 
-@zk_app.command("fetch")
+@app.command("fetch")
 def zk_fetch(
     model: Annotated[str, typer.Argument(help="NAME@VERSION (or NAME@CHANNEL).")],
     directory: CircuitDirOption = Path("circuit"),
@@ -149,16 +133,12 @@ def zk_fetch(
             "the verifying key) and refuse it if either differs.",
         ),
     ] = False,
-    backend: BackendOption = None,
-    rpc_url: RpcOption = None,
-    manifest: ManifestOption = None,
-    root: StoreRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Rebuild a version's circuit from the registry and the store, checking every hash."""
     from ledgerlearn.verification import fetch_circuit
 
-    with _reading(backend, rpc_url, manifest, root) as s:
+    with reading() as s:
         name, version = _version(s, model)
         circuit = fetch_circuit(s.chain, _client(s), name, version, directory, audit=audit)
     checked = "verifier code checked" + (", rebuilt from the registered weights" if audit else "")
@@ -169,21 +149,13 @@ def zk_fetch(
     )
 
 
-@zk_app.command("prove")
+@app.command("prove")
 def zk_prove(
     request_id: Annotated[int, typer.Argument(help="A proven request you were drawn for.")],
     directory: CircuitDirOption = Path("circuit"),
     provider: Annotated[
         str, typer.Option(help="The provider identity (default: the signing account).")
     ] = "",
-    backend: BackendOption = None,
-    rpc_url: RpcOption = None,
-    manifest: ManifestOption = None,
-    keystore: KeystoreOption = None,
-    password_file: PasswordFileOption = None,
-    dev_accounts: DevAccountsOption = False,
-    account: AccountOption = 0,
-    root: StoreRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Prove a request's inference and settle it on chain."""
@@ -191,26 +163,19 @@ def zk_prove(
     from ledgerlearn.verification import Circuit, prove_request
 
     circuit = Circuit.load(directory)
-    opts = _options(
-        backend, rpc_url, manifest, keystore, password_file, dev_accounts, account, root
-    )
-    with _session(opts) as s:
+    with session() as s:
         oracle = OracleClient(s.chain, s.deployment)
-        proof = prove_request(oracle, s.store, circuit, s.key, request_id, provider=provider)
+        proof = prove_request(oracle, s.store, circuit, s.signer, request_id, provider=provider)
     Output(json_output).result(
         {"request": request_id, "label": proof.label, "proofBytes": len(proof.proof)},
         f"request {request_id} settled by proof: label {proof.label}",
     )
 
 
-@zk_app.command("verify")
+@app.command("verify")
 def zk_verify(
     request_id: Annotated[int, typer.Argument(help="A fulfilled proven request.")],
     directory: CircuitDirOption = Path("circuit"),
-    backend: BackendOption = None,
-    rpc_url: RpcOption = None,
-    manifest: ManifestOption = None,
-    root: StoreRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Re-check a proven answer from the chain and the store; exit 92 if it does not hold."""
@@ -218,7 +183,7 @@ def zk_verify(
     from ledgerlearn.verification import Circuit, verify_proven_answer
 
     circuit = Circuit.load(directory)
-    with _reading(backend, rpc_url, manifest, root) as s:
+    with reading() as s:
         proof = verify_proven_answer(
             OracleClient(s.chain, s.deployment), s.store, circuit, request_id
         )
