@@ -26,13 +26,8 @@ from pathlib import Path
 
 from web3 import Web3
 
-from ledgerlearn.ledger import (
-    Chain,
-    DevnetBackend,
-    EmbeddedBackend,
-    TokenParameters,
-    deploy_protocol,
-)
+from ledgerlearn.ledger import Chain, DevnetBackend, EmbeddedBackend
+from ledgerlearn.protocol import TokenParameters, deploy_protocol
 from ledgerlearn.storage import compute_file_cid
 
 HERE = Path(__file__).parent

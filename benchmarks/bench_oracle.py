@@ -33,21 +33,13 @@ import numpy as np
 from safetensors.numpy import save_file
 
 from ledgerlearn._http import HttpServer
+from ledgerlearn.devnet import LocalProviders
 from ledgerlearn.gateway import Gateway, GatewayPolicy, gateway_app
-from ledgerlearn.identity import Ed25519Key, EthrDidResolver, Secp256k1Key
+from ledgerlearn.identity import EthrDidResolver
+from ledgerlearn.keys import Ed25519Key, Secp256k1Key
 from ledgerlearn.learning.models import MLP
-from ledgerlearn.ledger import (
-    BeaconParameters,
-    Chain,
-    ChainBackend,
-    DevnetBackend,
-    EmbeddedBackend,
-    OracleParameters,
-    TokenParameters,
-    deploy_protocol,
-)
+from ledgerlearn.ledger import Chain, ChainBackend, DevnetBackend, EmbeddedBackend
 from ledgerlearn.oracle import (
-    LocalProviders,
     Mode,
     OracleClient,
     Quota,
@@ -57,6 +49,12 @@ from ledgerlearn.oracle import (
     build_report,
     sign_answer,
     sign_request,
+)
+from ledgerlearn.protocol import (
+    BeaconParameters,
+    OracleParameters,
+    TokenParameters,
+    deploy_protocol,
 )
 from ledgerlearn.randomness import BeaconClient, VrfKey
 from ledgerlearn.registry import ModelRegistryClient
@@ -114,7 +112,7 @@ class Network:
         for key in self.providers:
             training.stake(key, 100 * TOKEN)
             self.oracle.serve(key, "bench", 1)
-        self.beacon = BeaconClient.from_manifest(self.chain, manifest)
+        self.beacon = BeaconClient(self.chain, manifest)
         self.vrf = VrfKey.from_secret(hashlib.sha256(b"bench vrf").digest())
         self.chain.sender(self.vrf_holder).transact(
             token.approve(self.beacon.contract.address, 10 * TOKEN)
@@ -236,7 +234,7 @@ def gateway_rows(requests: int = 20, clients: int = 20, per_client: int = 3) -> 
             net.client,
             GatewayPolicy(fee=TOKEN, deadline_blocks=3_000, wait_seconds=120, retry_seconds=0.1),
         )
-        resolver = EthrDidResolver(net.chain, net.manifest.get_address("IdentityRegistry"))
+        resolver = EthrDidResolver(net.chain, net.manifest)
         app = gateway_app(
             gateway,
             RequestVerifier(resolver=resolver, chain_id=net.chain.chain_id),

@@ -41,13 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ledgerlearn.devnet import NetworkConfig, make_nodes, run_in_process, setup_network
 from ledgerlearn.learning.models import TrainConfig
 from ledgerlearn.learning.privacy import DpSettings, plan_noise
 from ledgerlearn.learning.simulation import SimulationConfig, run_simulation
-from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
+from ledgerlearn.ledger import Chain, DevnetBackend
+from ledgerlearn.node import TrainerNode
+from ledgerlearn.protocol import deploy_protocol
 from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import TrainingClient, TrainingNode
-from ledgerlearn.training._network import NetworkConfig, make_nodes, run_in_process, setup_network
+from ledgerlearn.training import TrainingClient
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "privacy.md"
@@ -56,7 +58,7 @@ SIZES = [(20, 1_009_660, 1270), (100, 101_770, 128)]  # clients, parameters, MNI
 REPEATS = 3
 
 
-def _fixed_delta(self: TrainingNode, round_number: int):  # type: ignore[no-untyped-def]
+def _fixed_delta(self: TrainerNode, round_number: int):  # type: ignore[no-untyped-def]
     """Benchmark stand-in for local training: a fixed update of the model's size."""
     weights, _, _ = self.global_weights(round_number)
     size = sum(w.size for w in weights.values())
@@ -66,7 +68,7 @@ def _fixed_delta(self: TrainingNode, round_number: int):  # type: ignore[no-unty
 
 def ours(clients: int, hidden: int, secure: bool) -> float:
     """Return one ledgerlearn round's seconds, plain or with secure aggregation."""
-    TrainingNode._local_delta = _fixed_delta  # type: ignore[method-assign]
+    TrainerNode.local_update = _fixed_delta  # type: ignore[method-assign]
     with Chain(DevnetBackend()) as chain, tempfile.TemporaryDirectory() as tmp:
         manifest = deploy_protocol(chain, chain.accounts[0])
         store = LocalContentStore(Path(tmp) / "store")
@@ -103,7 +105,7 @@ def ours(clients: int, hidden: int, secure: bool) -> float:
         nodes = make_nodes(chain, manifest, store, setup, config, Path(tmp) / "nodes")
         run_in_process(chain, nodes, on_step=on_step)
         task = client.task(setup.task_id)
-        if task.phase != "completed":
+        if task.phase.label != "completed":
             raise RuntimeError(f"benchmark task ended {task.phase}")
     return marks["end"] - marks["start"]
 

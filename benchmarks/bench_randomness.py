@@ -22,7 +22,8 @@ from pathlib import Path
 
 from eth_utils import keccak
 
-from ledgerlearn.ledger import BeaconParameters, Chain, TokenParameters, deploy_protocol
+from ledgerlearn.ledger import Chain
+from ledgerlearn.protocol import BeaconParameters, TokenParameters, deploy_protocol
 from ledgerlearn.randomness import (
     P256_SHA256_TAI,
     SECP256K1_SHA256_TAI,
@@ -135,7 +136,7 @@ def main() -> None:
             TokenParameters(),
             BeaconParameters(minimum_bond=10**18, fulfilment_window=5, unbonding_blocks=10),
         )
-        beacon = BeaconClient.from_manifest(chain, manifest)
+        beacon = BeaconClient(chain, manifest)
         gas_rows, _ = bench_gas(beacon)
         gas_rows.append(bench_fulfil(chain, beacon))
         selection_rows = bench_selection(beacon)

@@ -31,14 +31,10 @@ import numpy as np
 from safetensors.numpy import save_file
 
 from ledgerlearn.governance import Governance
-from ledgerlearn.identity import (
-    EthrDidRegistry,
-    EthrDidResolver,
-    Secp256k1Key,
-    attribute_name,
-    ethr_did,
-)
-from ledgerlearn.ledger import Chain, deploy_protocol
+from ledgerlearn.identity import EthrDidRegistry, EthrDidResolver, attribute_name, ethr_did
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain
+from ledgerlearn.protocol import deploy_protocol
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
 
@@ -182,8 +178,8 @@ def _block_gas(chain: Chain, number: int) -> int:
 
 
 def resolve_time(chain: Chain, address: str) -> tuple[float, float, int]:
-    registry = EthrDidRegistry(chain, address)
-    resolver = EthrDidResolver(chain, address)
+    registry = EthrDidRegistry.at(chain, address)
+    resolver = EthrDidResolver.at(chain, address)
     alice = chain.accounts[6]
     keys = [Secp256k1Key.generate().address for _ in range(25)]
     for key in keys:
@@ -237,7 +233,7 @@ def main() -> None:
         tmp = Path(work)
         deployment = deploy_protocol(chain, chain.accounts[0])
         store = LocalContentStore(tmp / "store")
-        ids = EthrDidRegistry(chain, deployment.get_address("IdentityRegistry"))
+        ids = EthrDidRegistry(chain, deployment)
         identity_rows = identity_gas(chain, ids)
         registry_rows, cycle_rows = registry_and_governance_gas(chain, deployment, store, tmp)
         latest, older, changes = resolve_time(chain, deployment.get_address("IdentityRegistry"))

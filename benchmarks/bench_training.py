@@ -26,16 +26,19 @@ from statistics import mean
 import numpy as np
 from eth_utils import keccak
 
-from ledgerlearn.learning.datasets import load_dataset
-from ledgerlearn.ledger import Chain, DevnetBackend, deploy_protocol
-from ledgerlearn.storage import LocalContentStore
-from ledgerlearn.training import AggregatePost, TaskSpec, TrainingClient, TrainingNode
-from ledgerlearn.training._network import (
+from ledgerlearn.devnet import (
     NetworkConfig,
     make_nodes,
     setup_network,
     shard,
 )
+from ledgerlearn.learning.datasets import load_dataset
+from ledgerlearn.ledger import Chain, DevnetBackend
+from ledgerlearn.ledger.enums import TrainingCoordinatorRole
+from ledgerlearn.node import AggregatorNode
+from ledgerlearn.protocol import deploy_protocol
+from ledgerlearn.storage import LocalContentStore
+from ledgerlearn.training import AggregatePost, TaskSpec, TrainingClient
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "training.md"
@@ -65,12 +68,10 @@ def gas_for(trainers: int) -> dict[str, float]:
         setup = setup_network(chain, manifest, store, owner, config)
         client = TrainingClient(chain, manifest)
         for key in setup.trainer_keys:
-            client.stake(key, 100 * TOKEN)
-            client.join(key, setup.task_id, "trainer")
+            client.staking.stake(key, 100 * TOKEN)
+            client.join(key, setup.task_id, TrainingCoordinatorRole.TRAINER)
         members = [
-            TrainingNode(
-                "aggregator", chain, manifest, store, key, setup.task_id, Path(tmp) / key.address
-            )
+            AggregatorNode(chain, manifest, store, key, setup.task_id, Path(tmp) / key.address)
             for key in setup.aggregator_keys
         ]
         for member in members:
@@ -133,7 +134,7 @@ def ledger_round() -> tuple[float, int]:
             task = client.task(setup.task_id)
             if started is None and task.round == 2:
                 started = time.perf_counter()
-            if started is not None and (task.phase == "completed" or task.round > 2):
+            if started is not None and (task.phase.label == "completed" or task.round > 2):
                 elapsed = time.perf_counter() - started
                 break
             if not acted:

@@ -41,8 +41,10 @@ from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.verification import (
     DisputeAgent,
     check_segment,
+    deploy_verifier,
     input_commitment,
     train_with_proof,
+    verifier_call,
     zk,
 )
 
@@ -107,7 +109,7 @@ def bench_zk(
         )
         chain = Chain()
         deployer = chain.accounts[0]
-        verifier = zk.deploy_verifier(chain, circuit, deployer)
+        verifier = deploy_verifier(chain, circuit, deployer)
         ours, direct = [], []
         proof = None
         direct_proof = b""
@@ -118,7 +120,7 @@ def bench_zk(
             seconds, direct_proof = _ezkl_direct(circuit, row, work)
             direct.append(seconds)
         assert proof is not None
-        call = zk.verifier_call(
+        call = verifier_call(
             chain,
             verifier,
             proof,
@@ -189,7 +191,7 @@ def bench_dispute(
     watcher.watch(request_id)
     record_gas("challenge")
     steps = 0
-    while client.get_claim(request_id).phase in ("bisecting", "stepping") and steps < 40:
+    while client.get_claim(request_id).phase.label in ("bisecting", "stepping") and steps < 40:
         for agent, who in ((liar, "claimant"), (watcher, "challenger")):
             done = agent.act(request_id)
             if done != "waiting":

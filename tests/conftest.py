@@ -1,4 +1,11 @@
-"""Shared fixtures: real chains (embedded py-evm, anvil), real stores, real keys."""
+"""Shared fixtures: real chains (embedded py-evm, anvil), real stores, real keys.
+
+Deploying the protocol takes seconds, so each test process deploys it once per chain kind
+and every test that asks for ``deployment`` (or ``devnet_deployment``) gets that deployment
+reverted to the state right after it was made: the chain snapshots before the test and
+reverts after it (eth-tester snapshots on the embedded chain, ``evm_snapshot`` on anvil).
+A test that needs a chain of its own asks for ``chain``.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,10 @@ from pathlib import Path
 import pytest
 from web3.contract import Contract
 
-from ledgerlearn.identity import Secp256k1Key
-from ledgerlearn.ledger import (
-    BeaconParameters,
-    Chain,
-    DeploymentManifest,
-    DevnetBackend,
-    TokenParameters,
-    deploy_protocol,
-    project_root,
-)
+from ledgerlearn.keys import Secp256k1Key
+from ledgerlearn.ledger import Chain, DeploymentManifest, DevnetBackend
+from ledgerlearn.ledger._artifacts import project_root
+from ledgerlearn.protocol import BeaconParameters, TokenParameters, deploy_protocol
 
 ROOT = project_root() or Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).parent / "vectors"
@@ -52,9 +53,24 @@ def chain() -> Iterator[Chain]:
         yield embedded
 
 
+@pytest.fixture(scope="session")
+def _embedded_deployment() -> Iterator[Deployment]:
+    with Chain() as embedded:
+        yield _deploy(embedded)
+
+
+def _isolated(deployed: Deployment) -> Iterator[Deployment]:
+    snapshot = deployed.chain.snapshot()
+    try:
+        yield deployed
+    finally:
+        deployed.chain.revert(snapshot)
+
+
 @pytest.fixture
-def deployment(chain: Chain) -> Deployment:
-    return _deploy(chain)
+def deployment(_embedded_deployment: Deployment) -> Iterator[Deployment]:
+    """The protocol on the embedded chain, as it was right after deployment."""
+    yield from _isolated(_embedded_deployment)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +80,36 @@ def devnet() -> Iterator[Chain]:
         yield running
 
 
-@pytest.fixture
-def devnet_deployment(devnet: Chain) -> Deployment:
+@pytest.fixture(scope="session")
+def _devnet_deployment(devnet: Chain) -> Deployment:
     return _deploy(devnet)
+
+
+@pytest.fixture
+def devnet_deployment(_devnet_deployment: Deployment) -> Iterator[Deployment]:
+    """The protocol on the session's anvil, as it was right after deployment."""
+    yield from _isolated(_devnet_deployment)
+
+
+# pytest-xdist (``--dist loadfile``) hands whole files to its workers in collection order:
+# the longest files go first so that the short ones fill the gaps instead of a long one
+# starting last. Longest first, as `make test`'s durations show them.
+LONGEST_FIRST = (
+    "tests/e2e/test_demo.py",
+    "tests/e2e/test_proven.py",
+    "tests/e2e/test_zk.py",
+    "tests/e2e/test_training_processes.py",
+    "tests/e2e/test_cli_zk.py",
+    "tests/e2e/test_oracle_processes.py",
+    "tests/e2e/test_demo_private.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the files of :data:`LONGEST_FIRST` first, in that order (a stable sort)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
