@@ -15,12 +15,12 @@ from ledgerlearn.ledger._artifacts import (
 from ledgerlearn.ledger._backends import (
     ChainBackend,
     DevnetBackend,
-    EmbeddedBackend,
     RpcBackend,
     dev_keys,
 )
 from ledgerlearn.ledger._chain import Chain, open_chain
 from ledgerlearn.ledger._client import ContractClient
+from ledgerlearn.ledger._embedded import EmbeddedBackend
 from ledgerlearn.ledger._enum import SolidityEnum
 from ledgerlearn.ledger._events import (
     CursorPosition,

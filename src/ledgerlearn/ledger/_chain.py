@@ -43,7 +43,8 @@ from ledgerlearn.exceptions import (
 from ledgerlearn.keys import Secp256k1Key
 from ledgerlearn.ledger._abi import decode_return
 from ledgerlearn.ledger._artifacts import get_artifact
-from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, EmbeddedBackend, RpcBackend
+from ledgerlearn.ledger._backends import ChainBackend, DevnetBackend, RpcBackend
+from ledgerlearn.ledger._embedded import EmbeddedBackend
 from ledgerlearn.ledger._logs import format_log
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert
