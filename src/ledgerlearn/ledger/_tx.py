@@ -314,6 +314,9 @@ class TransactionSender:
         self.retry = retry or RetryPolicy()
         self.rebroadcast_after = rebroadcast_after
         self.nonces = NonceManager.for_account(w3, key.address)
+        self.on_signed: Callable[[bytes, bytes, int], None] | None = None
+        """Called with (hash, raw bytes, nonce) after each signature, before the broadcast:
+        a node writes it down so that a restart can wait for it (:meth:`settle`)."""
 
     @property
     def address(self) -> ChecksumAddress:
@@ -381,6 +384,12 @@ class TransactionSender:
                     self.nonces.resync()  # the reserved nonce was never used
                     raise
                 raw = signed.raw_transaction
+                if self.on_signed is not None:
+                    try:
+                        self.on_signed(bytes(signed.hash), bytes(raw), int(tx["nonce"]))
+                    except BaseException:
+                        self.nonces.resync()  # not broadcast: the nonce is free again
+                        raise
                 try:
                     tx_hash = self._call(
                         lambda raw=raw: self._send_raw(raw),  # type: ignore[misc]
@@ -494,6 +503,46 @@ class TransactionSender:
                 )
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, self.poll_interval)
+
+    def settle(
+        self, tx_hash: bytes, raw: bytes, nonce: int, *, context: str = "an earlier transaction"
+    ) -> TxReceipt | None:
+        """Wait for a transaction this account signed earlier (perhaps in another run).
+
+        Parameters
+        ----------
+        tx_hash, raw, nonce
+            The signed transaction, as :attr:`on_signed` saw it.
+        context
+            What it was, for messages.
+
+        Returns
+        -------
+        TxReceipt or None
+            Its receipt (successful or not), or ``None`` when another transaction of the
+            account took its nonce, so that it can never be mined.
+
+        Raises
+        ------
+        TransactionTimeoutError
+            If it is still pending after :attr:`timeout` (broadcast again if dropped).
+        """
+        receipt = self._receipt_or_none(tx_hash)
+        if receipt is not None:
+            return receipt
+        mined_nonce = self._call(
+            lambda: int(self.w3.eth.get_transaction_count(self.address, "latest")),
+            "read the account's nonce",
+        )
+        if mined_nonce > nonce:
+            return self._receipt_or_none(tx_hash)  # mined meanwhile, or replaced
+        return self._wait(tx_hash, raw, context)
+
+    def _receipt_or_none(self, tx_hash: bytes) -> TxReceipt | None:
+        try:
+            return self._call(lambda: self._receipt(tx_hash), "read a receipt")
+        except TransactionNotFound:
+            return None
 
     def _known(self, tx_hash: bytes) -> bool:
         """Whether the node has the transaction, pending or mined."""

@@ -59,10 +59,15 @@ class NodeState:
         Names of actions already sent (or found done on chain), in order.
     log
         The last noted events, newest last.
+    unconfirmed
+        Transactions signed but not yet confirmed, as ``[hash, raw, nonce]`` (hex, hex,
+        int), written before each is broadcast: a node that stopped while one was pending
+        waits for it (or sees another take its nonce) before it sends anything again.
     """
 
     done: list[str] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
+    unconfirmed: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Return the state as JSON-ready data (the log trimmed to its last 500 entries)."""
@@ -163,6 +168,7 @@ class Node(ABC, Generic[StateT]):
         """
         self.wake_block = None
         self.head = None
+        self.settle_unconfirmed()  # what an earlier run left pending comes first
         self.prepare()
         head = self.head = self.chain.block_number
         self.metrics.block.set(head)
@@ -256,7 +262,7 @@ class Node(ABC, Generic[StateT]):
         if action in self.state.done:
             return None
         try:
-            result = call()
+            result = self._journaled(call)
         except self.done_reverts:
             self.mark(action)
             return None
@@ -274,11 +280,69 @@ class Node(ABC, Generic[StateT]):
             False when the chain answered with one of :attr:`done_reverts`.
         """
         try:
-            call()
+            self._journaled(call)
         except self.done_reverts:
             return False
         self.metrics.actions.labels(kind=kind).inc()
         return True
+
+    def _journaled(self, call: Callable[[], T]) -> T:
+        """Run ``call`` with every transaction it signs written to the state first.
+
+        Earlier unconfirmed transactions are settled before: each is waited for (and
+        broadcast again if the node dropped it) until it is mined or another transaction
+        has taken its nonce. ``call`` must be idempotent against the mined chain (it reads
+        before it sends, or the contract refuses a repeat with one of
+        :attr:`done_reverts`), which every role's action is; with the journal, an action
+        whose transaction was still pending when the node stopped is not sent again
+        while that transaction can still be mined.
+        """
+        self.settle_unconfirmed()
+        sender = self.chain.sender(self.key)
+        signed: list[list[Any]] = []
+
+        def record(tx_hash: bytes, raw: bytes, nonce: int) -> None:
+            entry = [bytes(tx_hash).hex(), bytes(raw).hex(), nonce]
+            signed.append(entry)
+            self.state.unconfirmed.append(entry)
+            self.save()
+
+        previous, sender.on_signed = sender.on_signed, record
+        try:
+            result = call()
+        except ContractRevertError:
+            self._drop_unconfirmed(signed)  # refused: mined as a failure, or never sent
+            raise
+        finally:
+            sender.on_signed = previous
+        self._drop_unconfirmed(signed)
+        return result
+
+    def _drop_unconfirmed(self, entries: list[list[Any]]) -> None:
+        if entries:
+            self.state.unconfirmed = [e for e in self.state.unconfirmed if e not in entries]
+            self.save()
+
+    def settle_unconfirmed(self) -> None:
+        """Wait for the transactions an earlier run signed and did not see confirmed.
+
+        Raises
+        ------
+        TransactionTimeoutError
+            If one is still pending after the sender's timeout (the next step tries again).
+        """
+        if not self.state.unconfirmed:
+            return
+        sender = self.chain.sender(self.key)
+        for entry in list(self.state.unconfirmed):
+            tx_hash, raw, nonce = bytes.fromhex(entry[0]), bytes.fromhex(entry[1]), int(entry[2])
+            receipt = sender.settle(tx_hash, raw, nonce)
+            self.note(
+                "settled",
+                tx=entry[0],
+                outcome="replaced" if receipt is None else f"mined:{receipt['status']}",
+            )
+            self._drop_unconfirmed([entry])
 
     def mark(self, action: str) -> None:
         """Record ``action`` as done and save."""
@@ -293,6 +357,8 @@ class Node(ABC, Generic[StateT]):
         block = self.head if self.head is not None else self.chain.block_number
         record = {"event": event, "block": block, **entry}
         self.state.log.append(record)
+        if len(self.state.log) > 2 * _LOG_ENTRIES:  # a service runs for months
+            del self.state.log[:-_LOG_ENTRIES]
         log.info(json.dumps({"node": self.address, "role": self.role, **record}, default=str))
 
     def save(self) -> None:
