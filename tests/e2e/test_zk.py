@@ -169,7 +169,10 @@ import numpy as np
 from ledgerlearn.learning.models import MLP
 from ledgerlearn.verification import zk
 
-zk.setup_circuit(MLP(4, 3, (8,), seed=3), np.ones((2, 4)), Path(sys.argv[1]), weights="fixed")
+srs = sys.argv[2] if len(sys.argv) > 2 else None  # the first run's, to skip a second gen_srs
+zk.setup_circuit(
+    MLP(4, 3, (8,), seed=3), np.ones((2, 4)), Path(sys.argv[1]), weights="fixed", srs=srs
+)
 repo = os.environ["EZKL_REPO_PATH"]
 child = subprocess.run(
     [sys.executable, "-c", "from ledgerlearn.verification import zk; import os; zk._ezkl(); "
@@ -204,7 +207,8 @@ def test_each_process_keeps_ezkl_lookup_tables_in_its_own_directory(tmp_path: Pa
     # A directory the user chose is respected.
     env["EZKL_REPO_PATH"] = str(tmp_path / "chosen")
     out = subprocess.run(
-        [sys.executable, "-c", _ISOLATION_SCRIPT, str(tmp_path / "circuit2")],
+        [sys.executable, "-c", _ISOLATION_SCRIPT, str(tmp_path / "circuit2"),
+         str(tmp_path / "circuit" / "kzg.srs")],
         env=env, check=True, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert json.loads(out.stdout.strip().splitlines()[-1])["repo"] == str(tmp_path / "chosen")

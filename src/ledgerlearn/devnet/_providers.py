@@ -129,6 +129,8 @@ class LocalProviders:
     def _step(self) -> None:
         while not self.stopping.is_set():
             for node in self.nodes:
+                if self.stopping.is_set():
+                    return
                 if node.address not in self.paused:
                     with contextlib.suppress(LedgerLearnError, OSError):  # retried, as node run
                         node.step()
