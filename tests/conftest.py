@@ -9,6 +9,7 @@ A test that needs a chain of its own asks for ``chain``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,14 @@ from ledgerlearn.protocol import BeaconParameters, TokenParameters, deploy_proto
 
 ROOT = project_root() or Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).parent / "vectors"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _srs_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Local EZKL SRSs in this run's temporary root, shared by the workers, not in ~/.cache."""
+    base = tmp_path_factory.getbasetemp()
+    run_root = base.parent if base.name.startswith("popen-") else base
+    os.environ["LEDGERLEARN_SRS_CACHE"] = str(run_root / "srs-cache")
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +216,32 @@ def test_each_process_keeps_ezkl_lookup_tables_in_its_own_directory(tmp_path: Pa
     )  # fmt: skip
     assert json.loads(out.stdout.strip().splitlines()[-1])["repo"] == str(tmp_path / "chosen")
     assert any(p.name.startswith("rangecheck_") for p in (tmp_path / "chosen" / "cache").iterdir())
+
+
+class FakeEzkl:
+    """Stands in for the ezkl module's gen_srs only: counts calls, writes slowly."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def gen_srs(self, path: str, logrows: int) -> None:
+        self.calls += 1
+        Path(path).write_bytes(b"s" * 1000)
+        time.sleep(0.2)  # a concurrent caller must wait for the lock, not read half a file
+
+
+def test_a_local_srs_is_made_once_per_size_and_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGERLEARN_SRS_CACHE", str(tmp_path / "cache"))
+    fake = FakeEzkl()
+    step = functools.partial(zk._step, lambda line: None)
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: zk._local_srs(fake, 15, step), range(4)))
+    assert fake.calls == 1 and len(set(paths)) == 1
+    assert paths[0].read_bytes() == b"s" * 1000
+    assert zk._local_srs(fake, 16, step).name == "kzg16.srs" and fake.calls == 2
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*.srs")) == [
+        "kzg15.srs",
+        "kzg16.srs",
+    ]

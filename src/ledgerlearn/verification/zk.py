@@ -31,7 +31,9 @@ Trust assumption: soundness rests on the SRS. ``zk setup`` generates one locally
 EZKL's ``gen_srs`` because the ceremony SRS cannot be downloaded here; whoever generated
 it knows its toxic waste and could forge proofs, so it is for development only — a
 production deployment must pass a ceremony SRS (``--srs``, e.g. the perpetual powers of tau
-files EZKL publishes) and record its hash.
+files EZKL publishes) and record its hash. A local SRS is made once per size and machine
+and kept in ``$LEDGERLEARN_SRS_CACHE`` (default ``~/.cache/ledgerlearn/srs``); reusing it
+changes nothing in that trust: it was development-only when it was made.
 """
 
 from __future__ import annotations
@@ -445,8 +447,9 @@ def setup_circuit(
         Where the files go (created; an existing circuit there is replaced atomically:
         everything is built in a temporary sibling and renamed in one step).
     srs
-        A ceremony SRS file with at least ``logrows`` rows; ``None`` generates one locally
-        (development only, see the module's trust assumption).
+        A ceremony SRS file with at least ``logrows`` rows; ``None`` uses this machine's
+        local one, made once per size (development only, see the module's trust
+        assumption).
     log
         Called with a line per step and its duration.
     weights
@@ -508,7 +511,7 @@ def setup_circuit(
         logrows = int(settings["run_args"]["logrows"])
         local = srs is None
         if srs is None:
-            step("gen_srs (local, development only)", ezkl.gen_srs, path["kzg.srs"], logrows)
+            shutil.copyfile(_local_srs(ezkl, logrows, step), work / "kzg.srs")
         else:
             shutil.copyfile(srs, work / "kzg.srs")
         _compile_and_setup(
@@ -551,6 +554,29 @@ def setup_circuit(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Circuit.load(target)
+
+
+def _local_srs(ezkl: Any, logrows: int, step: Callable[..., Any]) -> Path:
+    """Return this machine's development SRS of ``2^logrows`` rows, making it once.
+
+    Generating one takes 10 to 20 s at 2^15 rows and four times that at 2^17; every local
+    circuit of the same size shares it. Processes that need it at the same time wait for
+    one to write it (a lock file), and it appears under its name only when complete.
+    """
+    import fcntl
+
+    cache = Path(
+        os.environ.get("LEDGERLEARN_SRS_CACHE") or Path.home() / ".cache" / "ledgerlearn" / "srs"
+    )
+    cache.mkdir(parents=True, exist_ok=True)
+    made = cache / f"kzg{logrows}.srs"
+    with open(cache / f".kzg{logrows}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.is_file():
+            partial = cache / f".kzg{logrows}.{os.getpid()}.partial"
+            step("gen_srs (local, development only)", ezkl.gen_srs, str(partial), logrows)
+            os.replace(partial, made)
+    return made
 
 
 def audit_circuit(model: MLP, circuit: Circuit) -> None:

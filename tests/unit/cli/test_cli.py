@@ -29,7 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith("LEDGERLEARN_"):
+        if name.startswith("LEDGERLEARN_") and name != "LEDGERLEARN_SRS_CACHE":  # a cache
             monkeypatch.delenv(name)
 
 
