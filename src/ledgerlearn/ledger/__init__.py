@@ -32,7 +32,7 @@ from ledgerlearn.ledger._logs import LogDecoder
 from ledgerlearn.ledger._manifest import ContractRecord, DeploymentManifest
 from ledgerlearn.ledger._reverts import decode_revert
 from ledgerlearn.ledger._solc import CompiledContract, compile_solidity
-from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender
+from ledgerlearn.ledger._tx import RetryPolicy, TransactionSender, TxJournal
 
 __all__ = [
     "Artifact",
@@ -50,6 +50,7 @@ __all__ = [
     "RetryPolicy",
     "RpcBackend",
     "TransactionSender",
+    "TxJournal",
     "decode_revert",
     "dev_keys",
     "event_topic",

@@ -28,7 +28,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 import requests
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
@@ -264,6 +264,16 @@ class NonceManager:
             self._next = None
 
 
+class TxJournal(Protocol):
+    """Where a :class:`TransactionSender` reports the transactions it signs."""
+
+    def tx_signed(self, tx_hash: bytes, raw: bytes, nonce: int) -> None:
+        """Keep ``(tx_hash, raw, nonce)``: signed, about to be broadcast."""
+
+    def tx_resolved(self, tx_hash: bytes) -> None:
+        """Forget ``tx_hash``: it has a receipt, or the node refused it."""
+
+
 class TransactionSender:
     """Signs and sends transactions for one account.
 
@@ -314,9 +324,10 @@ class TransactionSender:
         self.retry = retry or RetryPolicy()
         self.rebroadcast_after = rebroadcast_after
         self.nonces = NonceManager.for_account(w3, key.address)
-        self.on_signed: Callable[[bytes, bytes, int], None] | None = None
-        """Called with (hash, raw bytes, nonce) after each signature, before the broadcast:
-        a node writes it down so that a restart can wait for it (:meth:`settle`)."""
+        self.journal: TxJournal | None = None
+        """Told of each signed transaction before its broadcast, and when it is resolved
+        (a receipt, or refused by the node): a node keeps the unresolved ones so that a
+        restart waits for them (:meth:`settle`) instead of sending the action again."""
 
     @property
     def address(self) -> ChecksumAddress:
@@ -384,9 +395,9 @@ class TransactionSender:
                     self.nonces.resync()  # the reserved nonce was never used
                     raise
                 raw = signed.raw_transaction
-                if self.on_signed is not None:
+                if self.journal is not None:
                     try:
-                        self.on_signed(bytes(signed.hash), bytes(raw), int(tx["nonce"]))
+                        self.journal.tx_signed(bytes(signed.hash), bytes(raw), int(tx["nonce"]))
                     except BaseException:
                         self.nonces.resync()  # not broadcast: the nonce is free again
                         raise
@@ -408,6 +419,7 @@ class TransactionSender:
                         tx_hash = signed.hash
                         break
                     self.nonces.resync()
+                    self._resolved(signed.hash)  # refused: it can never be mined
                     if "nonce too low" in message or "nonce too high" in message:
                         continue
                     raise TransactionFailedError(f"{context} rejected by the node: {exc}") from exc
@@ -425,9 +437,14 @@ class TransactionSender:
             # from the chain, or every later transaction of this account waits behind a gap.
             self.nonces.resync()
             raise
+        self._resolved(tx_hash)
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt, context)
         return receipt
+
+    def _resolved(self, tx_hash: bytes) -> None:
+        if self.journal is not None:
+            self.journal.tx_resolved(bytes(tx_hash))
 
     def _call(self, call: Callable[[], T], what: str) -> T:
         try:
@@ -512,15 +529,16 @@ class TransactionSender:
         Parameters
         ----------
         tx_hash, raw, nonce
-            The signed transaction, as :attr:`on_signed` saw it.
+            The signed transaction, as :attr:`journal` saw it.
         context
             What it was, for messages.
 
         Returns
         -------
         TxReceipt or None
-            Its receipt (successful or not), or ``None`` when another transaction of the
-            account took its nonce, so that it can never be mined.
+            Its receipt (successful or not), or ``None`` when it can never be mined:
+            another transaction of the account took its nonce, or the node no longer has
+            it and refuses it again (a fee below today's base fee, no funds for gas).
 
         Raises
         ------
@@ -536,6 +554,15 @@ class TransactionSender:
         )
         if mined_nonce > nonce:
             return self._receipt_or_none(tx_hash)  # mined meanwhile, or replaced
+        if not self._known(tx_hash):
+            # Never broadcast (stopped just after signing) or lost with the node's pool.
+            try:
+                self._send_raw(raw)
+            except Web3RPCError as exc:
+                message = str(exc).lower()
+                if "already known" not in message and "already imported" not in message:
+                    log.warning("%s 0x%s refused again: %s", context, tx_hash.hex(), exc)
+                    return self._receipt_or_none(tx_hash)
         return self._wait(tx_hash, raw, context)
 
     def _receipt_or_none(self, tx_hash: bytes) -> TxReceipt | None:

@@ -155,6 +155,7 @@ class Node(ABC, Generic[StateT]):
         """The head the current :meth:`step` read; a step's reads refer to it."""
         self.sent: set[str] = set()
         """Actions whose transaction this process saw succeed (not kept across restarts)."""
+        chain.sender(key).journal = self  # one node per key and process
 
     # --- the template --------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ class Node(ABC, Generic[StateT]):
         if action in self.state.done:
             return None
         try:
-            result = self._journaled(call)
+            result = call()
         except self.done_reverts:
             self.mark(action)
             return None
@@ -280,47 +281,33 @@ class Node(ABC, Generic[StateT]):
             False when the chain answered with one of :attr:`done_reverts`.
         """
         try:
-            self._journaled(call)
+            call()
         except self.done_reverts:
             return False
         self.metrics.actions.labels(kind=kind).inc()
         return True
 
-    def _journaled(self, call: Callable[[], T]) -> T:
-        """Run ``call`` with every transaction it signs written to the state first.
+    def tx_signed(self, tx_hash: bytes, raw: bytes, nonce: int) -> None:
+        """Write a transaction of this node's key to the state before its broadcast.
 
-        Earlier unconfirmed transactions are settled before: each is waited for (and
-        broadcast again if the node dropped it) until it is mined or another transaction
-        has taken its nonce. ``call`` must be idempotent against the mined chain (it reads
-        before it sends, or the contract refuses a repeat with one of
-        :attr:`done_reverts`), which every role's action is; with the journal, an action
-        whose transaction was still pending when the node stopped is not sent again
-        while that transaction can still be mined.
+        Every transaction the node's sender signs passes here (the node is its sender's
+        :class:`~ledgerlearn.ledger.TxJournal`), whatever client sends it: staking, keys,
+        reports and actions alike.
         """
-        self.settle_unconfirmed()
-        sender = self.chain.sender(self.key)
-        signed: list[list[Any]] = []
-
-        def record(tx_hash: bytes, raw: bytes, nonce: int) -> None:
-            entry = [bytes(tx_hash).hex(), bytes(raw).hex(), nonce]
-            signed.append(entry)
-            self.state.unconfirmed.append(entry)
-            self.save()
-
-        previous, sender.on_signed = sender.on_signed, record
+        entry = [bytes(tx_hash).hex(), bytes(raw).hex(), nonce]
+        self.state.unconfirmed.append(entry)
         try:
-            result = call()
-        except ContractRevertError:
-            self._drop_unconfirmed(signed)  # refused: mined as a failure, or never sent
+            self.save()
+        except BaseException:
+            self.state.unconfirmed.remove(entry)  # not written, so not broadcast
             raise
-        finally:
-            sender.on_signed = previous
-        self._drop_unconfirmed(signed)
-        return result
 
-    def _drop_unconfirmed(self, entries: list[list[Any]]) -> None:
-        if entries:
-            self.state.unconfirmed = [e for e in self.state.unconfirmed if e not in entries]
+    def tx_resolved(self, tx_hash: bytes) -> None:
+        """Drop a transaction that has a receipt, or that the chain's node refused."""
+        name = bytes(tx_hash).hex()
+        kept = [entry for entry in self.state.unconfirmed if entry[0] != name]
+        if len(kept) != len(self.state.unconfirmed):
+            self.state.unconfirmed = kept
             self.save()
 
     def settle_unconfirmed(self) -> None:
@@ -342,7 +329,7 @@ class Node(ABC, Generic[StateT]):
                 tx=entry[0],
                 outcome="replaced" if receipt is None else f"mined:{receipt['status']}",
             )
-            self._drop_unconfirmed([entry])
+            self.tx_resolved(tx_hash)
 
     def mark(self, action: str) -> None:
         """Record ``action`` as done and save."""

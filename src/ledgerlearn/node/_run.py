@@ -298,6 +298,7 @@ def run_configured_node(
         )
         server: HttpServer | None = None
         summary: dict[str, Any] = {"node": key.address, "role": node.role}
+        node.settle_unconfirmed()  # before setup sends anything
         if isinstance(node, ProviderNode):
             options = settings.node.provider
             server = HttpServer(

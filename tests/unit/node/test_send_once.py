@@ -20,7 +20,11 @@ AMOUNT = 100 * TOKEN
 
 
 class Staker(Node[NodeState]):
-    """Stakes AMOUNT once: it reads its stake before it sends, as every role's action does."""
+    """Stakes AMOUNT once: it reads its stake before it sends, as every role's action does.
+
+    It sends through the client directly, not ``send``: the node journals every
+    transaction its key signs, whichever code signs it.
+    """
 
     role = "staker"
 
@@ -34,8 +38,8 @@ class Staker(Node[NodeState]):
     def act(self, head: int) -> bool:
         if self.staking.stake_of(self.address) >= AMOUNT:
             return False
-        stake = self.staking.functions.stake(AMOUNT)
-        return self.send("stake", lambda: self.staking._transact(self.key, stake))
+        self.staking._transact(self.key, self.staking.functions.stake(AMOUNT))
+        return True
 
 
 def test_a_transaction_pending_when_its_node_stopped_is_awaited_not_sent_again(
@@ -69,3 +73,35 @@ def test_a_transaction_pending_when_its_node_stopped_is_awaited_not_sent_again(
         assert again.state.unconfirmed == []
         assert [entry["event"] for entry in again.state.log] == ["settled"]
         assert chain.w3.eth.get_transaction_count(key.address, "latest") == sent
+
+
+def test_a_journaled_transaction_the_node_refuses_does_not_block_the_node(
+    tmp_path: Path,
+) -> None:
+    with fresh_chain() as chain:
+        manifest = deploy_protocol(chain, chain.accounts[0])
+        key = chain.accounts[5]
+        token, staking = TokenClient(chain, manifest), StakingClient(chain, manifest)
+        token.transfer(chain.accounts[0], key.address, 10 * AMOUNT)
+        token.approve(key, staking.address, 10 * AMOUNT)
+        node = Staker(chain, manifest, key, tmp_path / "node")
+        # Left by an earlier run: signed with a fee the chain no longer accepts, and lost.
+        nonce = chain.w3.eth.get_transaction_count(key.address)
+        stale = key.account.sign_transaction(
+            {
+                "to": staking.address,
+                "data": staking.functions.stake(AMOUNT)._encode_transaction_data(),
+                "gas": 200_000,
+                "maxFeePerGas": 1,
+                "maxPriorityFeePerGas": 1,
+                "nonce": nonce,
+                "chainId": chain.chain_id,
+                "value": 0,
+            }
+        )
+        entry = [bytes(stale.hash).hex(), bytes(stale.raw_transaction).hex(), nonce]
+        node.state.unconfirmed.append(entry)
+        node.save()
+        node.step()  # refused again: forgotten, and the role decides from the chain
+        assert node.state.unconfirmed == []
+        assert staking.stake_of(key.address) == AMOUNT
