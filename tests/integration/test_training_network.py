@@ -43,14 +43,13 @@ from ledgerlearn.ledger.errors import (
     CoordinatorNotModelOwner,
     CoordinatorWrongPhase,
 )
-from ledgerlearn.node import AggregatorNode, TrainerNode
+from ledgerlearn.node import AggregatorNode
 from ledgerlearn.protocol import deploy_protocol
 from ledgerlearn.registry import ModelRegistryClient
 from ledgerlearn.storage import LocalContentStore
 from ledgerlearn.training import (
     AggregatePost,
     TaskConfig,
-    TaskView,
     TrainingClient,
     training_trail,
 )
@@ -244,45 +243,3 @@ def test_a_node_started_after_the_join_window_finishes_without_staking(tmp_path:
         assert [entry["event"] for entry in late.state.log] == ["join-closed"]
         assert client.staking.stake_of(late.address) == staked
         assert client.role_of(setup.task_id, late.address) is TrainingCoordinatorRole.NONE
-
-
-class NonCidTrainer(TrainerNode):
-    """Commits bytes that are no CID: the contract only checks that they are not empty."""
-
-    def _commit(self, task: TaskView) -> bool:
-        action = f"commit:{task.round}"
-        if action in self.state.done:
-            return False
-        function = self.client.functions.commitUpdate(self.task_id, task.round, b"\1" * 32, b"\1")
-        self.send_once("commit", action, lambda: self.client._transact(self.key, function))
-        return True
-
-
-def test_a_commit_that_is_no_cid_is_rejected_and_stalls_nobody(tmp_path: Path) -> None:
-    chain, manifest, store, setup = _network(tmp_path)
-    with chain:
-        nodes = make_nodes(chain, manifest, store, setup, CONFIG, tmp_path / "nodes")
-        index = next(
-            i for i, key in enumerate(setup.trainer_keys) if key.address not in setup.attackers
-        )
-        key = setup.trainer_keys[index]
-        honest = nodes[index]
-        assert isinstance(honest, TrainerNode)
-        nodes[index] = NonCidTrainer(
-            chain,
-            manifest,
-            store,
-            key,
-            setup.task_id,
-            tmp_path / "garbage",
-            data=honest.data,
-            stake=200 * TOKEN,
-        )
-        run_in_process(chain, nodes)
-        client = TrainingClient(chain, manifest)
-        assert client.task(setup.task_id).phase is TrainingCoordinatorPhase.COMPLETED
-        trail = training_trail(client, store, setup.task_id)
-        assert [row.round for row in trail] == [1, 2]
-        for row in trail:
-            assert "unavailable" in row.rejected[key.address]
-            assert key.address not in row.included
